@@ -1,0 +1,256 @@
+"""`advisor.recommend`: read, profile, search, score, rank, refit — inside one time budget."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings as pywarnings
+from typing import Any
+
+from advisor.criteria import EvalContext, evaluate
+from advisor.data import read_table
+from advisor.dataset import check_task, prepare
+from advisor.errors import AdvisorError, InputError
+from advisor.family import Support
+from advisor.measure import measured
+from advisor.nn.device import DEVICES
+from advisor.plugins import discover
+from advisor.profile import Profile
+from advisor.ranking import parse_weights, pareto_front, rationale, score_runs
+from advisor.result import Recommendation, versions
+from advisor.search import FamilyRun, Search, SearchConfig, configure_estimator, fit_estimator
+from advisor.splits import make_splits
+
+DEFAULT_BUDGET_S = 60.0
+DEFAULT_NOISE_STD = 0.2
+FINAL_MARGIN_S = 0.3
+
+
+def _parse_shape(image_shape) -> tuple[int, ...] | None:
+    if image_shape is None:
+        return None
+    if isinstance(image_shape, str):
+        try:
+            shape = tuple(int(p) for p in image_shape.lower().split("x"))
+        except ValueError:
+            raise InputError(f"--image-shape must look like 28x28 or 32x32x3, got {image_shape!r}") from None
+    else:
+        shape = tuple(int(p) for p in image_shape)
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise InputError(f"--image-shape must be HxW or HxWxC with positive sizes, got {image_shape!r}")
+    return shape
+
+
+def profile(data, *, target: str | None = None, task: str | None = None, image_shape=None, sequence: bool = False, seed: int = 0) -> Profile:
+    """Profile a dataset without training anything."""
+    from advisor.profile import profile_frame
+
+    table = read_table(data, target)
+    tgt = target if isinstance(target, str) else (table.frame.columns[-1] if target is not None else None)
+    prof = profile_frame(table.frame, tgt, task=task, image_shape=_parse_shape(image_shape) or table.image_shape, sequence=sequence, seed=seed)
+    prof.warnings = table.warnings + prof.warnings
+    return prof
+
+
+def _select(registry, task: str, families, exclude) -> list[str]:
+    known = sorted(registry.families)
+    chosen = list(known)
+    if families:
+        wanted = [f.strip() for f in (families.split(",") if isinstance(families, str) else families) if f.strip()]
+        unknown = [f for f in wanted if f not in registry.families]
+        if unknown:
+            raise InputError(f"unknown family {', '.join(unknown)}; known: {', '.join(known)}")
+        chosen = wanted
+    if exclude:
+        dropped = [f.strip() for f in (exclude.split(",") if isinstance(exclude, str) else exclude) if f.strip()]
+        unknown = [f for f in dropped if f not in registry.families]
+        if unknown:
+            raise InputError(f"unknown family {', '.join(unknown)} in --exclude; known: {', '.join(known)}")
+        chosen = [f for f in chosen if f not in dropped]
+    return chosen
+
+
+def _supports(family, task, profile) -> Support:
+    try:
+        answer = family.supports(task, profile)
+        ok, reason = answer
+        return Support(bool(ok), str(reason))
+    except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop the run
+        return Support(False, f"supports() raised {type(exc).__name__}: {exc}")
+
+
+def recommend(
+    data: Any,
+    task: str,
+    *,
+    target: Any = None,
+    budget: float = DEFAULT_BUDGET_S,
+    weights: str | dict | None = None,
+    prefer: str | None = None,
+    families=None,
+    exclude=None,
+    seed: int = 0,
+    storage=None,
+    study: str | None = None,
+    image_shape=None,
+    sequence: bool = False,
+    noise_std: float | None = None,
+    device: str = "auto",
+    max_trials: int | None = None,
+    progress=None,
+    start_time: float | None = None,
+    extra_plugins: tuple[str, ...] = (),
+) -> Recommendation:
+    """Recommend a model family for `data` and `task`, and return the winner fitted on all rows.
+
+    `data` is a path (CSV, Parquet, .npz), a DataFrame, an array, or an `(X, y)` pair. The
+    whole call, the final refit included, stays within `budget` seconds (plus a small margin).
+    """
+    t0 = start_time if start_time is not None else time.monotonic()
+    check_task(task)
+    if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
+        raise InputError(f"--budget must be a positive number of seconds, got {budget!r}")
+    if device not in DEVICES and not str(device).startswith("cuda"):
+        raise InputError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
+    if device != "auto" and device != "cpu":
+        from advisor.nn.device import resolve_device
+
+        device = resolve_device(device)
+    noise_std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
+    if not math.isfinite(noise_std) or noise_std <= 0:
+        raise InputError(f"--noise-std must be a positive number, got {noise_std!r}")
+    weight_map = parse_weights(weights, task, prefer)
+    end = t0 + budget - FINAL_MARGIN_S
+
+    registry = discover(tuple(extra_plugins))
+    run_warnings = list(registry.errors)
+    for message in registry.errors:
+        pywarnings.warn(message, RuntimeWarning, stacklevel=2)
+    names = _select(registry, task, families, exclude)
+
+    table = read_table(data, target)
+    target_name = target if isinstance(target, str) or target is None else table.frame.columns[-1]
+    dataset = prepare(table, task, target_name, image_shape=_parse_shape(image_shape), sequence=sequence, seed=seed)
+    run_warnings.extend(dataset.warnings)
+    prof = dataset.profile
+
+    runs = []
+    for name in names:
+        fam = registry.get(name)
+        run = FamilyRun(fam, plugin=registry.plugin_of[name].name)
+        answer = _supports(fam, task, prof)
+        if not answer.ok:
+            run.status, run.reason = "unsupported", answer.reason
+        runs.append(run)
+    if not any(r.status == "pending" for r in runs):
+        why = "; ".join(f"{r.name}: {r.reason}" for r in runs[:6])
+        raise InputError(f"no family can do {task} on this {prof.modality} data ({why})")
+
+    splits = make_splits(dataset, seed=seed)
+    if splits.reused:
+        run_warnings.append(f"only {len(dataset.X)} rows: scores are measured on the training rows, not held-out ones")
+    config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=storage, study_prefix=study)
+    search = Search(dataset, splits, runs, config, end=end, progress=progress)
+    search.run()
+
+    _score_on_test(search, dataset, splits, config)
+    entries = score_runs(search.runs, task, weight_map, len(dataset.X))
+    pareto = pareto_front(entries)
+    lines = rationale(entries, task, prof, weight_map, pareto)
+    ok_entries = [e for e in entries if e["criteria"]]
+    if ok_entries:
+        best_name = ok_entries[0]["family"]
+        best_run = next(r for r in search.runs if r.name == best_name)
+        estimator = _refit(best_run, dataset, config, end, run_warnings, search)
+    else:
+        best_name, estimator = _fallback(registry, runs, dataset, config, run_warnings)
+        lines.append(f"The budget was too small to search: {best_name} is returned untuned as the cheapest baseline.")
+    plugin_versions = {p.name: p.version for p in registry.plugins}
+    return Recommendation(
+        task=task,
+        target=target_name,
+        best_family=best_name,
+        best_estimator_=estimator,
+        ranking_entries=entries,
+        pareto=pareto,
+        rationale=lines,
+        profile=prof,
+        budget_s=float(budget),
+        elapsed_s=time.monotonic() - t0,
+        seed=seed,
+        weights=weight_map,
+        warnings=run_warnings,
+        versions=versions(plugin_versions),
+        search={
+            "rows": {"train": len(splits.train), "valid": len(splits.valid), "test": len(splits.test), "all": len(dataset.X)},
+            "held_out": not splits.reused,
+            "trials": sum(len(r.trials) for r in search.runs),
+            "noise_std": noise_std if task == "denoise" else None,
+            "device": device,
+        },
+    )
+
+
+def _score_on_test(search: Search, dataset, splits, config) -> None:
+    X_test, y_test, labels_test = splits.take(dataset, "test")
+    ctx = EvalContext(
+        task=config.task,
+        seed=config.seed + 1,
+        noise_std=config.noise_std,
+        image_shape=dataset.profile.image_shape,
+        labels=labels_test,
+        train_X=search.X_train,
+    )
+    for run in search.runs:
+        if run.status != "ok":
+            continue
+        try:
+            run.test = evaluate(config.task, run.best_estimator, X_test, y_test, ctx)
+        except Exception as exc:  # noqa: BLE001 - a family failing on new rows is marked failed
+            run.status, run.reason = "failed", f"failed on held-out rows: {type(exc).__name__}: {exc}"[:300]
+
+
+def _refit(run: FamilyRun, dataset, config, end: float, run_warnings: list[str], search: Search):
+    """Refit the winner on all rows when the time left allows; else keep the search model."""
+    from sklearn.base import clone
+
+    n_all, n_fit = len(dataset.X), max(run.fit_rows, 1)
+    if n_all <= n_fit:
+        return run.best_estimator
+    estimate = (run.fit_seconds or 0.0) * (n_all / n_fit) ** (run.growth_exponent or 1.0)
+    left = end - time.monotonic()
+    if estimate > left:
+        run_warnings.append(
+            f"no time to refit {run.name} on all {n_all} rows (needs ~{estimate:.1f}s, {max(left, 0):.1f}s left): "
+            f"returning the model fitted on {n_fit} search rows"
+        )
+        return run.best_estimator
+    from advisor import budget as budget_ctx
+
+    est = configure_estimator(clone(run.best_estimator), seed=config.seed, device=config.device)
+    y = dataset.y
+    try:
+        with budget_ctx.fit_scope(end):
+            _, seconds, _ = measured(fit_estimator, est, config.task, dataset.X, y)
+    except Exception as exc:  # noqa: BLE001
+        run_warnings.append(f"refitting {run.name} on all rows failed ({type(exc).__name__}); returning the search model")
+        return run.best_estimator
+    return est
+
+
+def _fallback(registry, runs, dataset, config, run_warnings):
+    """The cheapest baseline, untuned, when no family finished a trial in time."""
+    task, prof = config.task, dataset.profile
+    candidates = [r for r in runs if config.task in r.family.baseline_for and r.status != "unsupported"]
+    candidates += [r for r in runs if r.status != "unsupported" and r not in candidates and r.family.cost == "low"]
+    for run in candidates:
+        try:
+            est = run.family.make_estimator(task, prof, **run.family.default_params(task, prof))
+            configure_estimator(est, seed=config.seed, device=config.device)
+            fit_estimator(est, task, dataset.X, dataset.y)
+        except Exception as exc:  # noqa: BLE001
+            run_warnings.append(f"baseline {run.name} failed: {type(exc).__name__}: {exc}")
+            continue
+        run_warnings.append(f"budget too small for a search: returning the untuned baseline {run.name}")
+        return run.name, est
+    raise AdvisorError(f"no family produced a model for {task}: " + "; ".join(f"{r.name}: {r.reason}" for r in runs))

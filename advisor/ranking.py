@@ -1,0 +1,244 @@
+"""From measurements to a recommendation: criteria, weights, the Pareto front and the rationale.
+
+The four criteria, each in [0, 1], for every family whose best model was scored on test rows:
+
+- fidelity and uncertainty: measured by `advisor.criteria` (uncertainty falls back to the
+  family's declared kind where the task has nothing to measure);
+- compute: cost = fit seconds extrapolated to all rows + predict seconds for all rows.
+  Score = 1 / (1 + log10(cost / cheapest)), where costs below one second count as one second
+  (nobody chooses a model to save half a second): equal cost scores 1, 10x scores 0.5,
+  100x scores 0.33;
+- interpretability: declared by the family, +0.1 (capped at 1) when the fitted model exposes
+  `feature_importances_` or `coef_`.
+
+The score is the weighted sum; the Pareto front is taken over the four criteria.
+"""
+
+from __future__ import annotations
+
+import math
+
+from advisor.criteria import DECLARED_UNCERTAINTY
+from advisor.errors import InputError
+from advisor.search import FamilyRun
+
+CRITERIA = ("fidelity", "uncertainty", "compute", "interpretability")
+
+DEFAULT_WEIGHTS = {
+    "classify": {"fidelity": 0.75, "uncertainty": 0.1, "compute": 0.1, "interpretability": 0.05},
+    "regress": {"fidelity": 0.75, "uncertainty": 0.1, "compute": 0.1, "interpretability": 0.05},
+    "generate": {"fidelity": 0.7, "uncertainty": 0.15, "compute": 0.1, "interpretability": 0.05},
+    "detect": {"fidelity": 0.75, "uncertainty": 0.05, "compute": 0.15, "interpretability": 0.05},
+    "embed": {"fidelity": 0.75, "uncertainty": 0.05, "compute": 0.15, "interpretability": 0.05},
+    "denoise": {"fidelity": 0.75, "uncertainty": 0.05, "compute": 0.15, "interpretability": 0.05},
+}
+PRESETS = {
+    "quality": {"fidelity": 0.9, "uncertainty": 0.05, "compute": 0.03, "interpretability": 0.02},
+    "speed": {"fidelity": 0.45, "uncertainty": 0.05, "compute": 0.45, "interpretability": 0.05},
+    "uncertainty": {"fidelity": 0.45, "uncertainty": 0.45, "compute": 0.05, "interpretability": 0.05},
+    "interpretability": {"fidelity": 0.45, "uncertainty": 0.05, "compute": 0.05, "interpretability": 0.45},
+}
+FIDELITY_NAMES = {
+    "classify": "balanced accuracy",
+    "regress": "R²",
+    "generate": "C2ST detection score",
+    "detect": "ROC-AUC",
+    "embed": "embedding score",
+    "denoise": "share of noise removed",
+}
+COST_FLOOR_S = 1.0
+
+
+def parse_weights(text: str | dict | None, task: str, prefer: str | None = None) -> dict:
+    """Weights from `--weights fidelity=.6,compute=.2` and/or `--prefer`, normalised to sum 1."""
+    weights = dict(DEFAULT_WEIGHTS[task])
+    if prefer is not None:
+        if prefer not in PRESETS:
+            raise InputError(f"unknown --prefer {prefer!r}; choose one of: {', '.join(PRESETS)}")
+        weights = dict(PRESETS[prefer])
+    if text:
+        given = text if isinstance(text, dict) else _parse_pairs(text)
+        for key, value in given.items():
+            if key not in CRITERIA:
+                raise InputError(f"unknown criterion {key!r} in --weights; use {', '.join(CRITERIA)}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise InputError(f"weight for {key} must be a number >= 0, got {value!r}")
+        weights = {c: float(given.get(c, 0.0)) for c in CRITERIA}
+    total = sum(weights.values())
+    if total <= 0:
+        raise InputError("--weights must give at least one criterion a positive weight")
+    return {c: round(weights[c] / total, 6) for c in CRITERIA}
+
+
+def _parse_pairs(text: str) -> dict:
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InputError(f"--weights must look like fidelity=0.6,compute=0.2; cannot read {part.strip()!r}")
+        key, _, value = part.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--weights: {value.strip()!r} is not a number (in {part.strip()!r})") from None
+    if not out:
+        raise InputError("--weights is empty")
+    return out
+
+
+def total_cost(run: FamilyRun, n_rows: int) -> float | None:
+    if run.fit_seconds is None or run.test is None:
+        return None
+    fit_full = run.fit_seconds * (n_rows / max(run.fit_rows, 1)) ** (run.growth_exponent or 1.0)
+    return fit_full + run.test.predict_seconds_per_1k * n_rows / 1000
+
+
+def score_runs(runs: list[FamilyRun], task: str, weights: dict, n_rows: int) -> list[dict]:
+    """One ranking entry per family, best first (failed and unsupported ones at the end)."""
+    scored = [r for r in runs if r.status == "ok" and r.test is not None]
+    costs = {r.name: total_cost(r, n_rows) for r in scored}
+    cheapest = min((max(c, COST_FLOOR_S) for c in costs.values() if c is not None), default=COST_FLOOR_S)
+    entries = []
+    for r in scored:
+        cost = max(costs[r.name] or COST_FLOOR_S, COST_FLOOR_S)
+        declared_unc = DECLARED_UNCERTAINTY[r.family.uncertainty.kind]
+        interp = r.family.interpretability.score
+        if _exposes_attributions(r.best_estimator):
+            interp = min(1.0, interp + 0.1)
+        criteria = {
+            "fidelity": r.test.fidelity,
+            "uncertainty": r.test.uncertainty if r.test.uncertainty is not None else declared_unc,
+            "compute": 1 / (1 + math.log10(cost / cheapest)),
+            "interpretability": interp,
+        }
+        criteria = {k: round(float(v), 4) for k, v in criteria.items()}
+        metrics = dict(r.test.metrics)
+        metrics.update(
+            fit_seconds=round(r.fit_seconds or 0.0, 4),
+            fit_rows=r.fit_rows,
+            est_full_fit_seconds=round((costs[r.name] or 0.0) - r.test.predict_seconds_per_1k * n_rows / 1000, 4),
+            predict_seconds_per_1k=round(r.test.predict_seconds_per_1k, 5),
+            peak_memory_mb=None if r.peak_memory_mb is None else round(r.peak_memory_mb, 1),
+            growth=r.growth_note or None,
+            validation_fidelity=round(r.best_value, 4),
+        )
+        entries.append(_entry(r, criteria, metrics, weights))
+    entries.sort(key=lambda e: (-e["score"], e["family"]))
+    others = [r for r in runs if r.name not in {e["family"] for e in entries}]
+    order = {"failed": 0, "skipped": 1, "unsupported": 2}
+    for r in sorted(others, key=lambda r: (order.get(r.status, 3), r.name)):
+        entries.append(_entry(r, None, {}, weights))
+    return entries
+
+
+def _entry(r: FamilyRun, criteria, metrics, weights) -> dict:
+    score = None if criteria is None else round(sum(weights[c] * criteria[c] for c in CRITERIA), 4)
+    return {
+        "family": r.name,
+        "title": r.family.title,
+        "plugin": r.plugin,
+        "score": score,
+        "criteria": criteria,
+        "metrics": metrics,
+        "params": r.best_params or {},
+        "trials": {
+            "total": len(r.trials),
+            "complete": sum(t.state == "complete" for t in r.trials),
+            "pruned": sum(t.state == "pruned" for t in r.trials),
+            "failed": sum(t.state == "failed" for t in r.trials),
+        },
+        "status": r.status,
+        "reason": r.reason or None,
+    }
+
+
+def _exposes_attributions(est) -> bool:
+    final = est.steps[-1][1] if hasattr(est, "steps") else est
+    return hasattr(final, "feature_importances_") or hasattr(final, "coef_")
+
+
+def pareto_front(entries: list[dict]) -> list[str]:
+    """Families no other family beats on every criterion (and strictly on one)."""
+    scored = [e for e in entries if e["criteria"]]
+    front = []
+    for e in scored:
+        dominated = any(
+            all(o["criteria"][c] >= e["criteria"][c] for c in CRITERIA)
+            and any(o["criteria"][c] > e["criteria"][c] for c in CRITERIA)
+            for o in scored
+            if o is not e
+        )
+        if not dominated:
+            front.append(e["family"])
+    return front
+
+
+def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: list[str]) -> list[str]:
+    """Short sentences citing the measured numbers and the profile."""
+    scored = [e for e in entries if e["criteria"]]
+    if not scored:
+        return ["No family produced a usable model."]
+    best = scored[0]
+    fid = FIDELITY_NAMES[task]
+    lines = []
+    shape = f"{profile.n_rows:,} rows, {profile.n_features} features ({profile.modality}"
+    if profile.modality == "image" and profile.image_shape:
+        shape += " " + "x".join(map(str, profile.image_shape))
+    cat = profile.kinds.get("categorical", 0)
+    shape += f"{', %d categorical' % cat if cat else ''}{', %.0f%% missing' % (100 * profile.missing_share) if profile.missing_share else ''})"
+    lines.append(f"Data: {shape}.")
+    b = best["criteria"]
+    lines.append(
+        f"{best['family']} ranks first with score {best['score']:.3f}: {fid} {_metric_text(best, task)} on held-out rows."
+    )
+    if len(scored) > 1:
+        second = scored[1]
+        s = second["criteria"]
+        lines.append(
+            f"Runner-up {second['family']} ({second['score']:.3f}): {fid} {_metric_text(second, task)}; "
+            f"fidelity {b['fidelity']:.3f} vs {s['fidelity']:.3f}."
+        )
+        cb, cs = best["metrics"].get("est_full_fit_seconds"), second["metrics"].get("est_full_fit_seconds")
+        if cb and cs and cb > 0 and cs > 0:
+            ratio = cb / cs
+            if ratio >= 1.5:
+                lines.append(f"{best['family']} costs {ratio:.1f}x the fit time of {second['family']} ({cb:.2f}s vs {cs:.2f}s on all rows).")
+            elif ratio <= 1 / 1.5:
+                lines.append(f"{best['family']} is also {1 / ratio:.1f}x cheaper to fit than {second['family']} ({cb:.2f}s vs {cs:.2f}s).")
+    most_fid = max(scored, key=lambda e: e["criteria"]["fidelity"])
+    if most_fid is not best:
+        lines.append(
+            f"{most_fid['family']} has the highest fidelity ({most_fid['criteria']['fidelity']:.3f}) but loses on the other criteria "
+            f"at these weights ({', '.join(f'{k}={v:g}' for k, v in weights.items())})."
+        )
+    if "memorization_penalty" in best["metrics"] and best["metrics"]["memorization_penalty"] > 0:
+        lines.append(
+            f"{best['family']} generates rows close to training rows (memorisation {best['metrics']['memorization_share']:.2f} "
+            f"vs {best['metrics']['memorization_share_heldout']:.2f} for held-out real rows); its fidelity is cut accordingly."
+        )
+    if len(pareto) > 1:
+        lines.append(f"Pareto front over the four criteria: {', '.join(pareto)}.")
+    failed = [e for e in entries if e["status"] == "failed"]
+    if failed:
+        lines.append("Failed: " + "; ".join(f"{e['family']} ({e['reason']})" for e in failed) + ".")
+    return lines
+
+
+def _metric_text(entry: dict, task: str) -> str:
+    m = entry["metrics"]
+    if task == "classify":
+        extra = f", ECE {m['ece']:.3f}" if "ece" in m else ""
+        return f"{m.get('balanced_accuracy', 0):.3f}{extra}"
+    if task == "regress":
+        extra = f", 90% interval coverage {m['coverage90']:.2f}" if "coverage90" in m else ""
+        return f"{m.get('r2', 0):.3f} (RMSE {m.get('rmse', 0):.4g}){extra}"
+    if task == "generate":
+        return f"{m.get('c2st_score', 0):.3f}, coverage {m.get('coverage', 0):.2f}"
+    if task == "detect":
+        return f"{m.get('roc_auc', 0):.3f} ({m.get('anomalies')} anomalies)"
+    if task == "embed":
+        if "probe_accuracy" in m:
+            return f"{m['probe_accuracy']:.3f} linear-probe accuracy (raw features {m.get('raw_probe_accuracy', float('nan')):.3f})"
+        return f"{m.get('trustworthiness', 0):.3f} trustworthiness"
+    return f"{m.get('psnr_gain', 0):.2f} dB PSNR gain ({m.get('psnr_noisy', 0):.2f} -> {m.get('psnr', 0):.2f} dB)"

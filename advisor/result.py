@@ -1,0 +1,176 @@
+"""The answer: a `Recommendation` with its JSON document, and saving / loading it safely.
+
+Models are saved with skops, which rebuilds objects from their recorded state and refuses
+types it was not told to trust, instead of unpickling (which runs whatever code the file
+names). `load` trusts only types from scikit-learn, numpy, scipy, `advisor` and the installed
+`advisor` plugins; anything else is refused unless the caller passes `trust=True`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import InputError
+from advisor.profile import Profile
+
+SCHEMA_VERSION = "1.0"
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "advisor.", "advisor_plugins.", "builtins.", "collections.", "pandas.")
+
+
+def jsonable(value):
+    """Plain JSON types only: NaN and infinities become null, numpy scalars become numbers."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    return value
+
+
+def versions(plugins: dict | None = None) -> dict:
+    out = {}
+    for dist in ("advisor", "scikit-learn", "torch", "optuna", "pandas", "numpy"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    import platform
+
+    out["python"] = platform.python_version()
+    if plugins:
+        out["plugins"] = plugins
+    return out
+
+
+@dataclass
+class Recommendation:
+    task: str
+    target: str | None
+    best_family: str
+    best_estimator_: object
+    ranking_entries: list[dict]
+    pareto: list[str]
+    rationale: list[str]
+    profile: Profile
+    budget_s: float
+    elapsed_s: float
+    seed: int
+    weights: dict
+    warnings: list[str] = field(default_factory=list)
+    versions: dict = field(default_factory=dict)
+    source: str = "search"
+    search: dict = field(default_factory=dict)
+
+    @property
+    def ranking(self) -> pd.DataFrame:
+        """One row per family, best first: score, the four criteria, status and reason."""
+        rows = []
+        for e in self.ranking_entries:
+            row = {"family": e["family"], "score": e["score"]}
+            row.update(e["criteria"] or dict.fromkeys(("fidelity", "uncertainty", "compute", "interpretability")))
+            row.update(status=e["status"], trials=e["trials"]["total"], reason=e["reason"])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return jsonable(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "source": self.source,
+                "task": self.task,
+                "target": self.target,
+                "budget_s": self.budget_s,
+                "elapsed_s": round(self.elapsed_s, 3),
+                "seed": self.seed,
+                "weights": self.weights,
+                "recommendation": self.best_family,
+                "ranking": self.ranking_entries,
+                "pareto": self.pareto,
+                "rationale": self.rationale,
+                "profile": self.profile.to_dict(),
+                "warnings": self.warnings,
+                "search": self.search,
+                "versions": self.versions,
+            }
+        )
+
+    def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
+        text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def save(self, path: str | Path) -> Path:
+        """Save the fitted winner and the document (skops format, no pickle)."""
+        import skops.io as sio
+
+        path = Path(path)
+        sio.dump({"document": self.to_json(), "estimator": self.best_estimator_}, path)
+        return path
+
+    def __repr__(self) -> str:
+        return f"<Recommendation {self.task}: {self.best_family} ({len(self.ranking_entries)} families ranked)>"
+
+
+def _trusted(type_name: str, extra: tuple[str, ...]) -> bool:
+    return type_name.startswith(TRUSTED_PREFIXES + extra)
+
+
+def load(path: str | Path, *, trust: bool = False) -> Recommendation:
+    """Load a recommendation saved by `Recommendation.save`.
+
+    Only types from scikit-learn, numpy, scipy, pandas, advisor and installed advisor plugins
+    are rebuilt; a file naming anything else is refused unless `trust=True`.
+    """
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such model file")
+    plugin_modules = tuple(
+        ep.value.split(":")[0].split(".")[0] + "." for ep in metadata.entry_points(group="advisor")
+    )
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # noqa: BLE001 - not a skops file
+        raise InputError(f"{path}: not a saved advisor model ({type(exc).__name__})") from None
+    refused = [t for t in untrusted if not _trusted(t, plugin_modules)]
+    if refused and not trust:
+        raise InputError(
+            f"{path}: refusing to load types that are not from scikit-learn, numpy or advisor plugins: "
+            f"{', '.join(refused[:5])}; pass trust=True only if you trust this file"
+        )
+    data = sio.load(path, trusted=untrusted)
+    doc = json.loads(data["document"])
+    return Recommendation(
+        task=doc["task"],
+        target=doc.get("target"),
+        best_family=doc["recommendation"],
+        best_estimator_=data["estimator"],
+        ranking_entries=doc["ranking"],
+        pareto=doc["pareto"],
+        rationale=doc["rationale"],
+        profile=Profile.from_dict(doc["profile"]),
+        budget_s=doc["budget_s"],
+        elapsed_s=doc["elapsed_s"],
+        seed=doc.get("seed", 0),
+        weights=doc.get("weights", {}),
+        warnings=doc.get("warnings", []),
+        versions=doc.get("versions", {}),
+        source=doc.get("source", "search"),
+        search=doc.get("search", {}),
+    )

@@ -1,0 +1,318 @@
+"""The budgeted search: Optuna trials for every applicable family, inside one deadline.
+
+How the budget is spent (measured in benchmarks/):
+
+1. Families are ordered cheapest first (declared cost) and each gets one trial with its default
+   parameters. A trial's deadline is the time left divided by the families still waiting, so
+   what a cheap family leaves unused flows to the expensive ones; training loops stop at it.
+2. The rest goes to further trials, one family at a time, chosen by an upper-confidence rule
+   on each family's best validation fidelity (a family that is ahead, or little explored, gets
+   the next trial). Each family has its own single-objective Optuna study (TPE sampler, median
+   pruner on the per-epoch reports of the torch families).
+3. A reserve is kept for the end: scoring each family's best model on the test rows and
+   refitting the winner on all rows. It is re-estimated after every trial from measured times.
+
+Every trial runs under `advisor.budget.fit_scope`, so its deadline reaches inside the fit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from advisor import budget as budget_ctx
+from advisor.criteria import EvalContext, Evaluation, evaluate
+from advisor.dataset import Dataset
+from advisor.errors import FamilyError
+from advisor.family import Family
+from advisor.measure import measured
+from advisor.nn.seeding import derive_seed
+from advisor.splits import Splits
+
+COST_ORDER = {"low": 0, "moderate": 1, "high": 2}
+MIN_TRIAL_SECONDS = 0.3
+
+
+@dataclass
+class TrialRecord:
+    number: int
+    params: dict
+    state: str  # complete | pruned | failed
+    value: float | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class FamilyRun:
+    """Everything the search learned about one family."""
+
+    family: Family
+    plugin: str | None = None
+    status: str = "pending"  # pending | ok | failed | unsupported | skipped
+    reason: str = ""
+    trials: list[TrialRecord] = field(default_factory=list)
+    best_value: float = -math.inf
+    best_params: dict | None = None
+    best_estimator: object | None = None
+    fit_seconds: float | None = None
+    fit_rows: int = 0
+    peak_memory_mb: float | None = None
+    growth_exponent: float | None = None
+    growth_note: str = ""
+    eval_seconds: float = 0.0
+    study: object | None = None
+    test: Evaluation | None = None
+    exhausted: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.family.name
+
+    @property
+    def n_complete(self) -> int:
+        return sum(t.state == "complete" for t in self.trials)
+
+
+@dataclass
+class SearchConfig:
+    task: str
+    seed: int = 0
+    max_trials: int | None = None  # per family; None: as many as the budget allows
+    device: str = "cpu"
+    noise_std: float = 0.2
+    storage: object | None = None
+    study_prefix: str | None = None
+
+
+ProgressFn = Callable[[dict], None]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+def configure_estimator(est, *, seed: int, device: str):
+    """Give the estimator the run's seed and device when it takes them."""
+    try:
+        names = est.get_params(deep=False)
+    except Exception:  # noqa: BLE001 - not an sklearn estimator; leave it alone
+        return est
+    updates = {}
+    if "random_state" in names and names["random_state"] is None:
+        updates["random_state"] = seed
+    if "device" in names:
+        updates["device"] = device
+    if updates:
+        est.set_params(**updates)
+    if hasattr(est, "steps"):  # a Pipeline: seed its last step too
+        configure_estimator(est.steps[-1][1], seed=seed, device=device)
+    return est
+
+
+def fit_estimator(est, task: str, X, y):
+    if task in ("classify", "regress"):
+        return est.fit(X, y)
+    return est.fit(X)
+
+
+class Search:
+    """Runs the trials of every family against one set of splits and one deadline."""
+
+    def __init__(
+        self,
+        data: Dataset,
+        splits: Splits,
+        runs: list[FamilyRun],
+        config: SearchConfig,
+        *,
+        end: float,
+        progress: ProgressFn | None = None,
+    ):
+        self.data = data
+        self.splits = splits
+        self.runs = sorted(runs, key=lambda r: (COST_ORDER.get(r.family.cost, 1), r.name))
+        self.config = config
+        self.end = end  # time.monotonic() by which everything, the final refit included, is done
+        self.progress = progress or (lambda event: None)
+        self.X_train, self.y_train, _ = splits.take(data, "train")
+        self.X_valid, self.y_valid, self.labels_valid = splits.take(data, "valid")
+        self.valid_ctx = EvalContext(
+            task=config.task,
+            seed=config.seed,
+            noise_std=config.noise_std,
+            image_shape=data.profile.image_shape,
+            labels=self.labels_valid,
+            train_X=self.X_train,
+        )
+
+    # -- time --------------------------------------------------------------------------------
+    def reserve(self) -> float:
+        """Seconds to keep for scoring on test rows and refitting the winner on all rows."""
+        ok = [r for r in self.runs if r.best_estimator is not None]
+        scoring = sum(r.eval_seconds for r in ok) * 1.2
+        leader = max(ok, key=lambda r: r.best_value, default=None)
+        refit = 0.0
+        if leader is not None and leader.fit_seconds is not None:
+            scale = len(self.data.X) / max(leader.fit_rows, 1)
+            refit = leader.fit_seconds * scale ** (leader.growth_exponent or 1.0)
+        return scoring + refit + 0.3
+
+    def search_left(self) -> float:
+        return self.end - self.reserve() - time.monotonic()
+
+    # -- trials ------------------------------------------------------------------------------
+    def _study(self, run: FamilyRun):
+        if run.study is None:
+            import optuna
+
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            seed = derive_seed(self.config.seed, run.name)
+            name = f"{self.config.study_prefix}:{run.name}" if self.config.study_prefix else run.name
+            run.study = optuna.create_study(
+                direction="maximize",
+                sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=4),
+                pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2),
+                study_name=name,
+                storage=self.config.storage,
+                load_if_exists=True,
+            )
+            defaults = run.family.default_params(self.config.task, self.data.profile)
+            if defaults and not run.study.trials:
+                run.study.enqueue_trial(defaults, skip_if_exists=True)
+        return run.study
+
+    def run_trial(self, run: FamilyRun, seconds: float) -> TrialRecord:
+        import optuna
+
+        study = self._study(run)
+        trial = study.ask()
+        task, profile = self.config.task, self.data.profile
+        number = len(run.trials)
+        self.progress({"event": "trial_start", "family": run.name, "trial": number, "time_left": self.end - time.monotonic(), "best": run.best_value})
+        deadline = time.monotonic() + seconds
+        start = time.monotonic()
+        try:
+            params = run.family.search_space(trial, task, profile)
+            est = run.family.make_estimator(task, profile, **params)
+            configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
+            with budget_ctx.fit_scope(deadline, trial):
+                _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
+            t_eval = time.monotonic()
+            result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
+            run.eval_seconds = max(run.eval_seconds, time.monotonic() - t_eval)
+            value = result.fidelity
+            if not math.isfinite(value):
+                raise FamilyError("validation score is not finite")
+        except optuna.TrialPruned as exc:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            record = TrialRecord(number, dict(trial.params), "pruned", None, time.monotonic() - start, str(exc) or "pruned")
+        except KeyboardInterrupt:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        except Exception as exc:  # noqa: BLE001 - a family that raises is marked failed, the run goes on
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            record = TrialRecord(number, dict(trial.params), "failed", None, time.monotonic() - start, _one_line(exc))
+        else:
+            study.tell(trial, value)
+            record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
+            if value > run.best_value:
+                run.best_value, run.best_params, run.best_estimator = value, params, est
+                run.fit_seconds, run.peak_memory_mb, run.fit_rows = fit_s, peak, len(self.X_train)
+                run.growth_exponent = None
+        run.trials.append(record)
+        if not params_left(run, self.config):
+            run.exhausted = True
+        self.progress({"event": "trial_end", "family": run.name, "trial": number, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error})
+        return record
+
+    def probe_growth(self, run: FamilyRun, seconds: float) -> None:
+        """Fit the best parameters on a quarter of the rows to measure how cost grows with size."""
+        n = len(self.X_train)
+        if run.best_estimator is None or run.fit_seconds is None or n < 200:
+            run.growth_note = "assumed linear in rows (too few rows to measure)"
+            return
+        if run.fit_seconds > 0.9 * seconds:
+            run.growth_note = "assumed linear in rows (training stopped at its deadline)"
+            return
+        from sklearn.base import clone
+
+        rng = np.random.default_rng(derive_seed(self.config.seed, run.name, "probe"))
+        idx = np.sort(rng.choice(n, n // 4, replace=False))
+        X = self.X_train.iloc[idx]
+        y = None if self.y_train is None else self.y_train.iloc[idx]
+        try:
+            est = clone(run.best_estimator)
+            with budget_ctx.fit_scope(time.monotonic() + seconds):
+                _, t_small, _ = measured(fit_estimator, est, self.config.task, X, y)
+        except Exception:  # noqa: BLE001 - the probe is a measurement, not a requirement
+            run.growth_note = "assumed linear in rows (probe fit failed)"
+            return
+        if t_small <= 0.02 or run.fit_seconds <= 0.02:
+            run.growth_note = "assumed linear in rows (fits too fast to time)"
+            return
+        run.growth_exponent = float(np.clip(np.log(run.fit_seconds / t_small) / np.log(n / (n // 4)), 0.0, 2.5))
+        run.growth_note = f"fit time grows as rows^{run.growth_exponent:.2f} (measured at {n // 4} and {n} rows)"
+
+    # -- the plan ----------------------------------------------------------------------------
+    def run(self) -> list[FamilyRun]:
+        pending = [r for r in self.runs if r.status == "pending"]
+        # Phase 1: one trial each, cheapest first; unused time flows to the next family.
+        for i, run in enumerate(pending):
+            left = self.search_left()
+            if left < MIN_TRIAL_SECONDS:
+                run.status, run.reason = "skipped", "budget exhausted before its first trial"
+                continue
+            self.run_trial(run, max(left / (len(pending) - i), MIN_TRIAL_SECONDS))
+            if run.best_estimator is not None and run.growth_exponent is None and not run.growth_note:
+                if self.search_left() > 4 * (run.fit_seconds or 0) + 1:
+                    self.probe_growth(run, max(self.search_left() / 4, MIN_TRIAL_SECONDS))
+        # Phase 2: further trials where they pay.
+        while True:
+            candidates = [r for r in pending if r.status == "pending" and not r.exhausted and r.trials]
+            left = self.search_left()
+            if not candidates or left < MIN_TRIAL_SECONDS:
+                break
+            run = self._pick(candidates)
+            typical = np.median([t.seconds for t in run.trials]) if run.trials else left
+            slice_s = min(left, max(1.5 * typical, left / 4, MIN_TRIAL_SECONDS))
+            if typical > left * 1.5:
+                run.exhausted = True  # its trials no longer fit in what is left
+                continue
+            self.run_trial(run, slice_s)
+        for run in pending:
+            if run.status != "pending":
+                continue
+            if run.best_estimator is not None:
+                run.status = "ok"
+            else:
+                run.status = "failed"
+                errors = [t.error for t in run.trials if t.error]
+                run.reason = errors[-1] if errors else "no trial completed within the budget"
+        return self.runs
+
+    def _pick(self, candidates: list[FamilyRun]) -> FamilyRun:
+        total = sum(len(r.trials) for r in candidates) + 1
+        values = [r.best_value for r in candidates if math.isfinite(r.best_value)]
+        spread = (max(values) - min(values)) if len(values) > 1 else 0.1
+        spread = max(spread, 0.02)
+
+        def ucb(r: FamilyRun) -> float:
+            best = r.best_value if math.isfinite(r.best_value) else (min(values) if values else 0.0)
+            return best + spread * math.sqrt(2 * math.log(total) / len(r.trials))
+
+        return max(candidates, key=ucb)
+
+
+def params_left(run: FamilyRun, config: SearchConfig) -> bool:
+    """Whether another trial of this family could teach anything."""
+    if config.max_trials is not None and len(run.trials) >= config.max_trials:
+        return False
+    if run.trials and not run.trials[0].params and all(t.state == "complete" for t in run.trials):
+        return False  # no hyperparameters: one trial says it all
+    return len(run.trials) < 200

@@ -1,0 +1,208 @@
+"""The classic families: metadata, search spaces and estimator factories."""
+
+from __future__ import annotations
+
+from sklearn.pipeline import make_pipeline
+
+from advisor.family import Family, Interpretability, Uncertainty
+from advisor_plugins.classic import preprocessing as prep
+
+ALL_MODALITIES = frozenset({"tabular", "image", "sequence"})
+
+
+class HistGradientBoosting(Family):
+    name = "hist_gradient_boosting"
+    title = "Histogram gradient boosting"
+    tasks = frozenset({"classify", "regress"})
+    modalities = ALL_MODALITIES
+    interpretability = Interpretability(0.5, "boosted trees: readable splits, but hundreds of them; importances via permutation")
+    uncertainty = Uncertainty("implicit", "class probabilities from the boosted scores, not calibrated by construction; no predictive std")
+    cost = "low"
+
+    def default_params(self, task, profile):
+        return {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 1e-6}
+
+    def search_space(self, trial, task, profile):
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+            "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 7, 127, log=True),
+            "min_samples_leaf": trial.suggest_int("min_samples_leaf", 3, 60, log=True),
+            "l2_regularization": trial.suggest_float("l2_regularization", 1e-6, 10.0, log=True),
+        }
+
+    def make_estimator(self, task, profile, **params):
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        model_cls = HistGradientBoostingClassifier if task == "classify" else HistGradientBoostingRegressor
+        model = model_cls(categorical_features="from_dtype", max_iter=300, early_stopping=True, **params)
+        return make_pipeline(prep.CategoryCaster(), model)
+
+
+class Linear(Family):
+    name = "linear"
+    title = "Linear model (logistic regression / Bayesian ridge)"
+    tasks = frozenset({"classify", "regress"})
+    modalities = ALL_MODALITIES
+    interpretability = Interpretability(0.85, "one coefficient per (encoded) feature: effects can be read off directly")
+    uncertainty = Uncertainty("explicit", "Bayesian ridge gives a predictive std; logistic regression gives probabilities")
+    cost = "low"
+    baseline_for = frozenset({"classify", "regress"})
+
+    def default_params(self, task, profile):
+        return {"C": 1.0, "splines": False} if task == "classify" else {"splines": False}
+
+    def search_space(self, trial, task, profile):
+        params = {"splines": trial.suggest_categorical("splines", [False, True])}
+        if task == "classify":
+            params["C"] = trial.suggest_float("C", 1e-3, 100.0, log=True)
+        return params
+
+    def make_estimator(self, task, profile, **params):
+        from sklearn.linear_model import BayesianRidge, LogisticRegression
+        from sklearn.preprocessing import SplineTransformer
+
+        steps = [prep.frame_step(), prep.onehot_numeric(scale=True)]
+        if params.get("splines"):
+            steps.append(SplineTransformer(n_knots=5, degree=3))
+        if task == "classify":
+            steps.append(LogisticRegression(C=params.get("C", 1.0), max_iter=2000))
+        else:
+            steps.append(BayesianRidge())
+        return make_pipeline(*steps)
+
+
+class GaussianMixtureFamily(Family):
+    name = "gaussian_mixture"
+    title = "Gaussian mixture"
+    tasks = frozenset({"generate", "detect"})
+    modalities = ALL_MODALITIES
+    interpretability = Interpretability(0.6, "a few clusters, each a mean and a covariance that can be inspected")
+    uncertainty = Uncertainty("explicit", "a proper density: every row gets a likelihood")
+    cost = "low"
+    baseline_for = frozenset({"generate"})
+
+    def default_params(self, task, profile):
+        return {"n_components": 8, "covariance_type": "full"}
+
+    def search_space(self, trial, task, profile):
+        return {
+            "n_components": trial.suggest_int("n_components", 1, 40, log=True),
+            "covariance_type": trial.suggest_categorical("covariance_type", ["full", "diag"]),
+        }
+
+    def make_estimator(self, task, profile, **params):
+        from advisor_plugins.classic.estimators import GaussianMixtureGenerator
+
+        return GaussianMixtureGenerator(**params)
+
+
+class SmoteInterpolation(Family):
+    name = "smote"
+    title = "SMOTE-style interpolation"
+    tasks = frozenset({"generate"})
+    modalities = ALL_MODALITIES
+    interpretability = Interpretability(0.7, "each generated row lies between two named real rows")
+    uncertainty = Uncertainty("implicit", "spread comes from the real rows it interpolates, not from a fitted distribution")
+    cost = "low"
+
+    def default_params(self, task, profile):
+        return {"k_neighbors": 5, "jitter": 0.1}
+
+    def search_space(self, trial, task, profile):
+        return {
+            "k_neighbors": trial.suggest_int("k_neighbors", 2, 30, log=True),
+            "jitter": trial.suggest_float("jitter", 0.0, 1.0),
+        }
+
+    def make_estimator(self, task, profile, **params):
+        from advisor_plugins.classic.estimators import InterpolationGenerator
+
+        return InterpolationGenerator(**params)
+
+
+class IsolationForestFamily(Family):
+    name = "isolation_forest"
+    title = "Isolation forest"
+    tasks = frozenset({"detect"})
+    modalities = ALL_MODALITIES
+    interpretability = Interpretability(0.4, "anomaly = few random splits isolate it; the path is not a readable reason")
+    uncertainty = Uncertainty("none", "a score without a probability or spread")
+    cost = "low"
+    baseline_for = frozenset({"detect"})
+
+    def default_params(self, task, profile):
+        return {"n_estimators": 200, "max_samples": 256, "max_features": 1.0}
+
+    def search_space(self, trial, task, profile):
+        return {
+            "n_estimators": trial.suggest_int("n_estimators", 50, 400, log=True),
+            "max_samples": trial.suggest_int("max_samples", 32, 1024, log=True),
+            "max_features": trial.suggest_float("max_features", 0.3, 1.0),
+        }
+
+    def make_estimator(self, task, profile, **params):
+        from sklearn.ensemble import IsolationForest
+
+        params = dict(params)
+        params["max_samples"] = min(int(params.get("max_samples", 256)), max(profile.n_rows // 2, 2))
+        return make_pipeline(prep.frame_step(), prep.onehot_numeric(scale=False), IsolationForest(**params))
+
+
+class PCAFamily(Family):
+    name = "pca"
+    title = "Principal component analysis"
+    tasks = frozenset({"embed", "denoise"})
+    modalities = ALL_MODALITIES
+    interpretability = Interpretability(0.7, "linear components with loadings per feature")
+    uncertainty = Uncertainty("none", "a deterministic projection")
+    cost = "low"
+    baseline_for = frozenset({"embed", "denoise"})
+
+    def _max_components(self, profile):
+        return int(max(1, min(profile.n_features * 2, 128, profile.n_rows // 2)))
+
+    def default_params(self, task, profile):
+        return {"n_components": min(16, self._max_components(profile))}
+
+    def search_space(self, trial, task, profile):
+        return {"n_components": trial.suggest_int("n_components", 1, self._max_components(profile), log=True)}
+
+    def make_estimator(self, task, profile, **params):
+        from advisor_plugins.classic.estimators import PCADenoiser, PCAEmbedder
+
+        return PCAEmbedder(**params) if task == "embed" else PCADenoiser(**params)
+
+
+class KernelFeatures(Family):
+    name = "kernel_features"
+    title = "RBF kernel features (Nystroem)"
+    tasks = frozenset({"embed"})
+    modalities = ALL_MODALITIES
+    interpretability = Interpretability(0.2, "features are similarities to landmark rows: local, but many and unnamed")
+    uncertainty = Uncertainty("none", "a deterministic feature map")
+    cost = "low"
+
+    def default_params(self, task, profile):
+        return {"n_components": 256, "gamma_scale": 1.0}
+
+    def search_space(self, trial, task, profile):
+        return {
+            "n_components": trial.suggest_int("n_components", 32, 512, log=True),
+            "gamma_scale": trial.suggest_float("gamma_scale", 0.05, 5.0, log=True),
+        }
+
+    def make_estimator(self, task, profile, **params):
+        from advisor_plugins.classic.estimators import KernelFeatureEmbedder
+
+        return KernelFeatureEmbedder(**params)
+
+
+FAMILIES = [
+    HistGradientBoosting(),
+    Linear(),
+    GaussianMixtureFamily(),
+    SmoteInterpolation(),
+    IsolationForestFamily(),
+    PCAFamily(),
+    KernelFeatures(),
+]
