@@ -46,7 +46,7 @@ def profile(data, *, target: str | None = None, task: str | None = None, image_s
     from advisor.profile import profile_frame
 
     table = read_table(data, target)
-    tgt = target if isinstance(target, str) else (table.frame.columns[-1] if target is not None else None)
+    tgt = target if isinstance(target, str) else table.target
     prof = profile_frame(table.frame, tgt, task=task, image_shape=_parse_shape(image_shape) or table.image_shape, sequence=sequence, seed=seed)
     prof.warnings = table.warnings + prof.warnings
     return prof
@@ -129,7 +129,7 @@ def recommend(
     names = _select(registry, task, families, exclude)
 
     table = read_table(data, target)
-    target_name = target if isinstance(target, str) or target is None else table.frame.columns[-1]
+    target_name = target if isinstance(target, str) else table.target
     dataset = prepare(table, task, target_name, image_shape=_parse_shape(image_shape), sequence=sequence, seed=seed)
     run_warnings.extend(dataset.warnings)
     prof = dataset.profile

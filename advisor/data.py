@@ -33,6 +33,7 @@ class Table:
     source: str
     image_shape: tuple[int, ...] | None = None
     warnings: list[str] = field(default_factory=list)
+    target: str | None = None  # the column that holds labels given apart from X (an (X, y) pair)
 
 
 def pixel_columns(n: int) -> list[str]:
@@ -62,7 +63,7 @@ def read_table(
     if isinstance(source, (str, Path)):
         table = _read_path(Path(source))
     elif isinstance(source, pd.DataFrame):
-        table = Table(source, "DataFrame")
+        table = Table(_str_columns(source), "DataFrame")
     elif isinstance(source, tuple) and len(source) == 2:
         table = _from_xy(*source)
     elif isinstance(source, np.ndarray):
@@ -86,8 +87,17 @@ def _from_array(X: np.ndarray) -> Table:
     return Table(pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]), "array")
 
 
+def _str_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names as strings (a frame built from an array has integer names)."""
+    if all(isinstance(c, str) for c in frame.columns):
+        return frame
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
 def _from_xy(X: Any, y: Any) -> Table:
-    table = _from_array(np.asarray(X)) if not isinstance(X, pd.DataFrame) else Table(X, "DataFrame")
+    table = _from_array(np.asarray(X)) if not isinstance(X, pd.DataFrame) else Table(_str_columns(X), "DataFrame")
     return _attach_target(table, y)
 
 
@@ -101,7 +111,7 @@ def _attach_target(table: Table, y: Any) -> Table:
     frame = table.frame.copy()
     frame[name] = y.to_numpy()
     table.frame = frame
-    table.warnings.append(f"labels given as an array are used as column {name!r}")
+    table.target = name
     return table
 
 
@@ -159,6 +169,7 @@ def _read_npz(path: Path) -> Table:
         if y.ndim != 1 or len(y) != len(X):
             raise InputError(f"{path}: y has shape {y.shape} but X has {len(X)} rows; y must be 1-D with one label per row")
         table.frame["y"] = y
+        table.target = "y"
     return table
 
 

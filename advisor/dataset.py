@@ -58,8 +58,6 @@ def prepare(
     warnings = list(table.warnings)
     if target is None and task in TARGET_TASKS:
         raise InputError(f"--task {task} needs --target COLUMN (columns: {_names(frame)})")
-    if target is None and task in ("classify", "regress") and "y" in frame.columns:
-        target = "y"
     if target is not None and target not in frame.columns:
         raise InputError(f"target column {target!r} not found (columns: {_names(frame)})")
     if target is not None:

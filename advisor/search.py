@@ -35,6 +35,7 @@ from advisor.splits import Splits
 
 COST_ORDER = {"low": 0, "moderate": 1, "high": 2}
 MIN_TRIAL_SECONDS = 0.3
+STALL_TRIALS = 25  # a family whose last 25 trials found nothing better is done
 
 
 @dataclass
@@ -68,6 +69,7 @@ class FamilyRun:
     study: object | None = None
     test: Evaluation | None = None
     exhausted: bool = False
+    last_improvement: int = 0
 
     @property
     def name(self) -> str:
@@ -142,6 +144,10 @@ class Search:
         self.progress = progress or (lambda event: None)
         self.X_train, self.y_train, _ = splits.take(data, "train")
         self.X_valid, self.y_valid, self.labels_valid = splits.take(data, "valid")
+        # A new best must beat the old one by half a standard error of a proportion measured on
+        # the validation rows: on small data, hundreds of trials would otherwise pick noise
+        # (the winner's curse) over the family's well-tried defaults.
+        self.margin = 0.25 / math.sqrt(max(len(self.X_valid), 1))
         self.valid_ctx = EvalContext(
             task=config.task,
             seed=config.seed,
@@ -221,7 +227,8 @@ class Search:
         else:
             study.tell(trial, value)
             record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
-            if value > run.best_value:
+            if value > run.best_value + (self.margin if run.best_estimator is not None else 0.0):
+                run.last_improvement = number
                 run.best_value, run.best_params, run.best_estimator = value, params, est
                 run.fit_seconds, run.peak_memory_mb, run.fit_rows = fit_s, peak, len(self.X_train)
                 run.growth_exponent = None
@@ -312,6 +319,8 @@ class Search:
 def params_left(run: FamilyRun, config: SearchConfig) -> bool:
     """Whether another trial of this family could teach anything."""
     if config.max_trials is not None and len(run.trials) >= config.max_trials:
+        return False
+    if len(run.trials) - run.last_improvement > STALL_TRIALS:
         return False
     if run.trials and not run.trials[0].params and all(t.state == "complete" for t in run.trials):
         return False  # no hyperparameters: one trial says it all

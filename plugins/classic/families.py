@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sklearn.pipeline import make_pipeline
-
 from advisor.family import Family, Interpretability, Uncertainty
-from advisor_plugins.classic import preprocessing as prep
+
+# scikit-learn is imported inside make_estimator: listing families must stay fast.
 
 ALL_MODALITIES = frozenset({"tabular", "image", "sequence"})
 
@@ -32,6 +31,9 @@ class HistGradientBoosting(Family):
 
     def make_estimator(self, task, profile, **params):
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+        from sklearn.pipeline import make_pipeline
+
+        from advisor_plugins.classic import preprocessing as prep
 
         model_cls = HistGradientBoostingClassifier if task == "classify" else HistGradientBoostingRegressor
         model = model_cls(categorical_features="from_dtype", max_iter=300, early_stopping=True, **params)
@@ -59,7 +61,10 @@ class Linear(Family):
 
     def make_estimator(self, task, profile, **params):
         from sklearn.linear_model import BayesianRidge, LogisticRegression
+        from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import SplineTransformer
+
+        from advisor_plugins.classic import preprocessing as prep
 
         steps = [prep.frame_step(), prep.onehot_numeric(scale=True)]
         if params.get("splines"):
@@ -142,6 +147,9 @@ class IsolationForestFamily(Family):
 
     def make_estimator(self, task, profile, **params):
         from sklearn.ensemble import IsolationForest
+        from sklearn.pipeline import make_pipeline
+
+        from advisor_plugins.classic import preprocessing as prep
 
         params = dict(params)
         params["max_samples"] = min(int(params.get("max_samples", 256)), max(profile.n_rows // 2, 2))

@@ -1,0 +1,260 @@
+"""The `advisor` command line: parse, call the Python API, print.
+
+Bad input or usage exits with code 2 and one line on stderr, never a traceback
+(set ADVISOR_DEBUG=1 to see one for unexpected errors).
+"""
+
+from __future__ import annotations
+
+import time
+
+_START = time.monotonic()  # the budget counts from here, as close to process start as we can get
+
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import click  # noqa: E402
+
+from advisor.errors import InputError  # noqa: E402
+from advisor.family import TASKS  # noqa: E402
+
+
+class AdvisorGroup(click.Group):
+    """Turns our errors into one line and the right exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
+            if os.environ.get("ADVISOR_DEBUG"):
+                raise
+            message = " ".join(str(exc).split())[:300]
+            click.echo(f"Error: internal error ({type(exc).__name__}: {message}); set ADVISOR_DEBUG=1 for details", err=True)
+            ctx.exit(1)
+
+
+def _check_output(path: str | None, force: bool, what: str) -> None:
+    """Refuse to overwrite a user's file unless --force; fail before any work is done."""
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{what} {path} is a directory")
+    if p.exists() and not force:
+        raise InputError(f"{what} {path} already exists; use --force to overwrite it")
+    if not p.parent.exists():
+        raise InputError(f"{what} {path}: folder {p.parent} does not exist")
+
+
+@click.group(cls=AdvisorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="advisor")
+def main():
+    """Which model family should I use for my data and my task, and why?"""
+
+
+@main.command()
+@click.argument("data")
+@click.option("--task", "-t", required=True, type=click.Choice(TASKS), help="What the model must do.")
+@click.option("--target", help="Column to predict (classify, regress), or a label column used only to score (detect, embed).")
+@click.option("--budget", type=float, default=60.0, show_default=True, help="Seconds for the whole command, final refit included.")
+@click.option("--weights", help="Criterion weights, e.g. fidelity=.6,uncertainty=.1,compute=.2,interpretability=.1")
+@click.option("--prefer", type=click.Choice(["quality", "speed", "uncertainty", "interpretability"]), help="A preset of weights.")
+@click.option("--families", help="Only these families (comma-separated names; see `advisor families`).")
+@click.option("--exclude", help="Leave these families out (comma-separated).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-trials", type=click.IntRange(min=1), help="At most this many trials per family (for repeatable runs).")
+@click.option("--image-shape", help="Read the feature columns as images of this shape, e.g. 28x28 or 32x32x3.")
+@click.option("--sequence", is_flag=True, help="Read the feature columns as one ordered sequence.")
+@click.option("--noise-std", type=float, help="denoise: noise level to score with (image: share of the pixel range; table: column sds).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--json", "json_path", help="Write the result document (JSON) here.")
+@click.option("--save-model", help="Save the fitted winner here (skops format; load with advisor.load).")
+@click.option("--storage", help="Optuna storage URL for the trials (e.g. sqlite:///advisor.db).")
+@click.option("--study", help="Study name in the storage.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def recommend(data, task, target, budget, weights, prefer, families, exclude, seed, max_trials, image_shape, sequence, noise_std, device, json_path, save_model, storage, study, force, quiet):
+    """Recommend a model family for DATA (CSV, Parquet or .npz) and TASK."""
+    _check_output(json_path, force, "--json")
+    _check_output(save_model, force, "--save-model")
+    from advisor.advise import recommend as run_recommend
+    from advisor.progress import SearchProgress
+
+    with SearchProgress(task, quiet=quiet) as progress:
+        rec = run_recommend(
+            data,
+            task,
+            target=target,
+            budget=budget,
+            weights=weights,
+            prefer=prefer,
+            families=families,
+            exclude=exclude,
+            seed=seed,
+            max_trials=max_trials,
+            image_shape=image_shape,
+            sequence=sequence,
+            noise_std=noise_std,
+            device=device,
+            storage=storage,
+            study=study,
+            progress=progress,
+            start_time=_START,
+        )
+    from advisor.display import print_recommendation
+
+    print_recommendation(rec, quiet=quiet)
+    if json_path:
+        rec.elapsed_s = time.monotonic() - _START
+        rec.to_json(json_path)
+    if save_model:
+        rec.save(save_model)
+    if not quiet:
+        for line in rec.warnings:
+            click.echo(f"warning: {line}", err=True)
+
+
+@main.command()
+@click.option("--task", "-t", type=click.Choice(TASKS), help="Only families that do this task.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def families(task, as_json):
+    """List the installed model families and any plugin that failed to load."""
+    from advisor.display import print_families
+    from advisor.plugins import discover
+
+    print_families(discover(), task=task, as_json=as_json)
+
+
+@main.command()
+@click.argument("data")
+@click.option("--target", help="The target column, if any.")
+@click.option("--task", "-t", type=click.Choice(TASKS), help="Read the target as this task would.")
+@click.option("--image-shape", help="Read the feature columns as images of this shape, e.g. 28x28.")
+@click.option("--sequence", is_flag=True, help="Read the feature columns as one ordered sequence.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def profile(data, target, task, image_shape, sequence, as_json):
+    """Profile DATA: rows, column kinds, missingness, modality, target."""
+    from advisor.advise import profile as run_profile
+    from advisor.display import print_profile
+
+    print_profile(run_profile(data, target=target, task=task, image_shape=image_shape, sequence=sequence), as_json=as_json)
+
+
+def _load_model(model: str):
+    from advisor.result import load
+
+    return load(model)
+
+
+def _write_frame(frame, output: str | None, force: bool) -> None:
+    import pandas as pd
+
+    frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+    if output is None:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        frame.to_csv(output, index=False)
+
+
+def _read_rows(data: str, rec):
+    from advisor.data import read_table
+
+    frame = read_table(data).frame
+    expected = [c.name for c in rec.profile.columns if c.role == "feature"]
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise InputError(f"{data}: columns the model was trained on are missing: {', '.join(missing[:6])}")
+    return frame[expected]
+
+
+@main.command()
+@click.argument("model")
+@click.option("-n", "n_rows", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("-o", "--output", help="CSV file to write (default: stdout).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def sample(model, n_rows, output, seed, force):
+    """Draw rows from a saved generate model."""
+    _check_output(output, force, "--output")
+    rec = _load_model(model)
+    if not hasattr(rec.best_estimator_, "sample"):
+        raise InputError(f"{model}: a {rec.task} model cannot sample; use predict or transform")
+    out = rec.best_estimator_.sample(n_rows, random_state=seed)
+    import numpy as np
+
+    if not hasattr(out, "columns"):
+        out = np.asarray(out).reshape(n_rows, -1)
+    _write_frame(out, output, force)
+
+
+@main.command()
+@click.argument("model")
+@click.argument("data")
+@click.option("-o", "--output", help="CSV file to write (default: stdout).")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def predict(model, data, output, force):
+    """Predict with a saved classify / regress / detect model."""
+    _check_output(output, force, "--output")
+    rec = _load_model(model)
+    if rec.task not in ("classify", "regress", "detect"):
+        raise InputError(f"{model}: a {rec.task} model does not predict; use {'sample' if rec.task == 'generate' else 'transform'}")
+    X = _read_rows(data, rec)
+    import pandas as pd
+
+    est = rec.best_estimator_
+    out = pd.DataFrame({"prediction": est.predict(X)})
+    if rec.task == "classify" and hasattr(est, "predict_proba"):
+        proba = est.predict_proba(X)
+        for i, c in enumerate(est.classes_):
+            out[f"proba_{c}"] = proba[:, i]
+    if rec.task == "detect":
+        out["score"] = est.score_samples(X)
+    _write_frame(out, output, force)
+
+
+@main.command()
+@click.argument("model")
+@click.argument("data")
+@click.option("-o", "--output", help="CSV file to write (default: stdout).")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def transform(model, data, output, force):
+    """Embed or denoise rows with a saved embed / denoise model."""
+    _check_output(output, force, "--output")
+    rec = _load_model(model)
+    if rec.task not in ("embed", "denoise"):
+        raise InputError(f"{model}: a {rec.task} model does not transform")
+    X = _read_rows(data, rec)
+    import numpy as np
+    import pandas as pd
+
+    out = rec.best_estimator_.transform(X)
+    if rec.task == "embed":
+        out = np.asarray(out).reshape(len(X), -1)
+        out = pd.DataFrame(out, columns=[f"z{i}" for i in range(out.shape[1])])
+    elif not isinstance(out, pd.DataFrame):
+        out = pd.DataFrame(np.asarray(out).reshape(len(X), -1), columns=X.columns)
+    _write_frame(out, output, force)
+
+
+@main.command("datasets")
+def datasets_command():
+    """List the bundled example datasets."""
+    from advisor import datasets
+
+    for d in datasets.list_datasets():
+        targets = ", ".join(f"{task}: {col}" for task, col in d["target"].items() if col)
+        click.echo(f"{d['name']:<10} {d['rows']:>5} rows  {', '.join(d['tasks']):<36} {targets}")
+        click.echo(f"{'':<10} {datasets.path(d['name'])}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,116 @@
+"""scikit-learn meta-estimators that run the advisor inside `fit` and delegate to the winner.
+
+    pipe = make_pipeline(SomeCleaning(), AdvisorClassifier(budget=30))
+    cross_val_score(pipe, X, y)
+
+Each `fit` is a full (budgeted) recommendation on the rows it is given; `recommendation_`
+keeps the ranking and rationale, `best_estimator_` the fitted winner.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+class _AdvisorEstimator(BaseEstimator):
+    _task = ""
+
+    def __init__(self, budget=30.0, families=None, exclude=None, weights=None, prefer=None, max_trials=None, device="auto", random_state=0):
+        self.budget = budget
+        self.families = families
+        self.exclude = exclude
+        self.weights = weights
+        self.prefer = prefer
+        self.max_trials = max_trials
+        self.device = device
+        self.random_state = random_state
+
+    def _frame(self, X) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            frame = X.reset_index(drop=True)
+            frame.columns = [str(c) for c in frame.columns]
+            return frame
+        X = np.asarray(X)
+        frame = pd.DataFrame(X.reshape(len(X), -1), columns=[f"x{i}" for i in range(int(np.prod(X.shape[1:])))])
+        if X.dtype == object:  # numbers stored as objects are still numbers
+            for value in X.reshape(-1):
+                if value is not None and not isinstance(value, (str, int, float, np.number, bool)):
+                    raise TypeError(f"argument must be a string or a number, not {type(value).__name__}")
+            frame = frame.apply(lambda s: pd.to_numeric(s, errors="coerce") if pd.to_numeric(s, errors="coerce").notna().sum() == s.notna().sum() else s)
+        return frame
+
+    def _fit(self, X, y):
+        from advisor.advise import recommend
+
+        # Validate as scikit-learn would (shapes, empty input, y present, complex numbers).
+        validate_data(self, X, y, dtype=None, ensure_all_finite=False, ensure_min_samples=2)
+        frame = self._frame(X)
+        rec = recommend(
+            (frame, np.asarray(y).reshape(-1)),
+            self._task,
+            budget=self.budget,
+            families=self.families,
+            exclude=self.exclude,
+            weights=self.weights,
+            prefer=self.prefer,
+            max_trials=self.max_trials,
+            device=self.device,
+            seed=0 if self.random_state is None else int(self.random_state),
+        )
+        self.recommendation_ = rec
+        self.best_estimator_ = rec.best_estimator_
+        self.best_family_ = rec.best_family
+        self.features_ = [c.name for c in rec.profile.columns if c.role == "feature"]
+        return self
+
+    def _rows(self, X):
+        check_is_fitted(self, "best_estimator_")
+        validate_data(self, X, dtype=None, ensure_all_finite=False, reset=False)
+        return self._frame(X)[self.features_]
+
+    def predict(self, X):
+        rows = self._rows(X)
+        return self.best_estimator_.predict(rows)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.non_deterministic = False
+        return tags
+
+
+class AdvisorClassifier(ClassifierMixin, _AdvisorEstimator):
+    """Runs `advisor.recommend(task="classify")` in `fit`; predicts with the recommended model."""
+
+    _task = "classify"
+
+    def fit(self, X, y):
+        check_classification_targets(y)
+        self._fit(X, y)
+        self.classes_ = np.asarray(getattr(self.best_estimator_, "classes_", np.unique(np.asarray(y))))
+        return self
+
+    def predict_proba(self, X):
+        rows = self._rows(X)
+        return self.best_estimator_.predict_proba(rows)
+
+
+class AdvisorRegressor(RegressorMixin, _AdvisorEstimator):
+    """Runs `advisor.recommend(task="regress")` in `fit`; predicts with the recommended model."""
+
+    _task = "regress"
+
+    def fit(self, X, y):
+        y = np.asarray(y, dtype=float)
+        self._fit(X, y)
+        return self
+
+    def predict(self, X, return_std=False):
+        rows = self._rows(X)
+        if return_std:
+            return self.best_estimator_.predict(rows, return_std=True)
+        return self.best_estimator_.predict(rows)
