@@ -6,18 +6,15 @@ Bad input or usage exits with code 2 and one line on stderr, never a traceback
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from pathlib import Path
 
-_START = time.monotonic()  # the budget counts from here, as close to process start as we can get
+import click
 
-import os  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import click  # noqa: E402
-
-from advisor.errors import InputError  # noqa: E402
-from advisor.family import TASKS  # noqa: E402
+from advisor.errors import InputError
+from advisor.family import TASKS
 
 
 class AdvisorGroup(click.Group):
@@ -84,6 +81,7 @@ def main():
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def recommend(data, task, target, budget, weights, prefer, families, exclude, seed, max_trials, image_shape, sequence, noise_std, device, json_path, save_model, storage, study, force, quiet):
     """Recommend a model family for DATA (CSV, Parquet or .npz) and TASK."""
+    start = time.monotonic()  # the budget counts from here; the heavy imports come after
     _check_output(json_path, force, "--json")
     _check_output(save_model, force, "--save-model")
     from advisor.advise import recommend as run_recommend
@@ -108,13 +106,13 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
             storage=storage,
             study=study,
             progress=progress,
-            start_time=_START,
+            start_time=start,
         )
     from advisor.display import print_recommendation
 
     print_recommendation(rec, quiet=quiet)
     if json_path:
-        rec.elapsed_s = time.monotonic() - _START
+        rec.elapsed_s = time.monotonic() - start
         rec.to_json(json_path)
     if save_model:
         rec.save(save_model)

@@ -60,6 +60,8 @@ def prepare(
         raise InputError(f"--task {task} needs --target COLUMN (columns: {_names(frame)})")
     if target is not None and target not in frame.columns:
         raise InputError(f"target column {target!r} not found (columns: {_names(frame)})")
+    if len(frame) < MIN_ROWS:
+        raise InputError(f"{table.source}: {len(frame)} rows; at least {MIN_ROWS} are needed")
     if target is not None:
         frame = _clean_target(frame, target, task, warnings)
     if len(frame) < MIN_ROWS:

@@ -43,3 +43,22 @@ def measured(fn, *args, **kwargs):
     peak = _status_kb("VmHWM") if can_reset else None
     peak_mb = None if peak is None or before is None else max(peak - before, 0) / 1024
     return result, seconds, peak_mb
+
+
+SMALL_DATA_ROWS = 20_000
+
+
+def thread_limit(n_rows: int):
+    """One BLAS/OpenMP thread for small data, where threads cost more than they give.
+
+    On small tables a multi-threaded fit spends its time starting and synchronising threads,
+    and when other processes share the cores, OpenMP's spinning threads can slow a fit tenfold.
+    Large data keeps the libraries' defaults.
+    """
+    from contextlib import nullcontext
+
+    if n_rows >= SMALL_DATA_ROWS:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)

@@ -96,9 +96,6 @@ def _column_kind(s: pd.Series, n: int) -> tuple[str, str | None]:
             return "id", "consecutive unique integers look like a row ID; ignored"
         return "numeric", None
     text = nonnull.astype(str)
-    lowered = set(text.str.lower().unique()[:3])
-    if len(lowered) <= 2 and lowered <= {"true", "false", "yes", "no"}:
-        return "boolean", None
     sample = text.iloc[:200]
     if len(sample) >= 10 and sample.str.match(r"^\d{4}-\d{2}-\d{2}").mean() > 0.9:
         parsed = pd.to_datetime(sample, errors="coerce", format="mixed")

@@ -29,7 +29,7 @@ from advisor.criteria import EvalContext, Evaluation, evaluate
 from advisor.dataset import Dataset
 from advisor.errors import FamilyError
 from advisor.family import Family
-from advisor.measure import measured
+from advisor.measure import measured, thread_limit
 from advisor.nn.seeding import derive_seed
 from advisor.splits import Splits
 
@@ -161,13 +161,13 @@ class Search:
     def reserve(self) -> float:
         """Seconds to keep for scoring on test rows and refitting the winner on all rows."""
         ok = [r for r in self.runs if r.best_estimator is not None]
-        scoring = sum(r.eval_seconds for r in ok) * 1.2
+        scoring = sum(r.eval_seconds for r in ok) * 1.5
         leader = max(ok, key=lambda r: r.best_value, default=None)
         refit = 0.0
         if leader is not None and leader.fit_seconds is not None:
             scale = len(self.data.X) / max(leader.fit_rows, 1)
-            refit = leader.fit_seconds * scale ** (leader.growth_exponent or 1.0)
-        return scoring + refit + 0.3
+            refit = 1.5 * leader.fit_seconds * scale ** (leader.growth_exponent or 1.0)
+        return scoring + refit + 0.5
 
     def search_left(self) -> float:
         return self.end - self.reserve() - time.monotonic()
@@ -207,10 +207,11 @@ class Search:
             params = run.family.search_space(trial, task, profile)
             est = run.family.make_estimator(task, profile, **params)
             configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
-            with budget_ctx.fit_scope(deadline, trial):
+            with budget_ctx.fit_scope(deadline, trial), thread_limit(len(self.X_train)):
                 _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
             t_eval = time.monotonic()
-            result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
+            with thread_limit(len(self.X_train)):
+                result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
             run.eval_seconds = max(run.eval_seconds, time.monotonic() - t_eval)
             value = result.fidelity
             if not math.isfinite(value):
@@ -255,7 +256,7 @@ class Search:
         y = None if self.y_train is None else self.y_train.iloc[idx]
         try:
             est = clone(run.best_estimator)
-            with budget_ctx.fit_scope(time.monotonic() + seconds):
+            with budget_ctx.fit_scope(time.monotonic() + seconds), thread_limit(len(X)):
                 _, t_small, _ = measured(fit_estimator, est, self.config.task, X, y)
         except Exception:  # noqa: BLE001 - the probe is a measurement, not a requirement
             run.growth_note = "assumed linear in rows (probe fit failed)"

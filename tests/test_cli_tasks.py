@@ -1,0 +1,133 @@
+"""Every task end to end through the CLI, on tiny data with tiny budgets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import main
+
+DESIGN_FIELDS = {"schema_version", "task", "target", "budget_s", "elapsed_s", "recommendation", "ranking", "pareto", "rationale", "profile", "warnings"}
+ENTRY_FIELDS = {"family", "score", "criteria", "metrics", "params", "trials", "status", "reason"}
+
+
+def _run(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _images(n=160, side=8, seed=0):
+    rng = np.random.default_rng(seed)
+    imgs = rng.uniform(0, 0.1, size=(n, side, side))
+    labels = np.arange(n) % 2
+    for i in range(n):
+        k = rng.integers(side)
+        if labels[i]:
+            imgs[i, k, :] = 1.0
+        else:
+            imgs[i, :, k] = 1.0
+    frame = pd.DataFrame(imgs.reshape(n, -1), columns=[f"p{j}" for j in range(side * side)])
+    frame["label"] = labels
+    return frame
+
+
+@pytest.mark.parametrize(
+    "task,target,extra",
+    [
+        ("classify", "label", []),
+        ("regress", "a", []),
+        ("generate", None, []),
+        ("detect", None, []),
+        ("embed", "label", []),
+    ],
+)
+def test_tabular_tasks_write_a_complete_document(tmp_path, classic_only, csv_path, task, target, extra):
+    out = tmp_path / "out.json"
+    args = ["recommend", str(csv_path), "--task", task, "--budget", "8", "--max-trials", "2", "--json", str(out), "--quiet", *extra]
+    if target:
+        args += ["--target", target]
+    if task == "regress":  # a numeric target without holes
+        frame = pd.read_csv(csv_path).dropna(subset=["a"])
+        frame.to_csv(csv_path, index=False)
+    result = _run(args)
+    doc = json.loads(out.read_text())
+    assert DESIGN_FIELDS <= set(doc)
+    assert doc["task"] == task
+    assert doc["recommendation"] in result.output
+    scored = [e for e in doc["ranking"] if e["criteria"]]
+    assert scored, [(e["family"], e["status"], e["reason"]) for e in doc["ranking"]]
+    assert doc["recommendation"] == scored[0]["family"]
+    for entry in doc["ranking"]:
+        assert ENTRY_FIELDS <= set(entry)
+        if entry["criteria"]:
+            assert all(0 <= v <= 1 for v in entry["criteria"].values())
+    assert doc["elapsed_s"] <= 8 + 5
+    assert set(doc["pareto"]) <= {e["family"] for e in scored}
+
+
+def test_denoise_on_images_beats_the_noisy_input(tmp_path, classic_only):
+    path = tmp_path / "img.csv"
+    _images().drop(columns="label").to_csv(path, index=False)
+    out = tmp_path / "out.json"
+    _run(["recommend", str(path), "--task", "denoise", "--budget", "8", "--max-trials", "2", "--noise-std", "0.3", "--json", str(out), "--quiet"])
+    doc = json.loads(out.read_text())
+    assert doc["profile"]["modality"] == "image"
+    best = doc["ranking"][0]["metrics"]
+    assert best["psnr"] > best["psnr_noisy"]
+
+
+def test_npz_images_are_profiled_as_images(tmp_path):
+    frame = _images()
+    path = tmp_path / "img.npz"
+    np.savez(path, X=frame.drop(columns="label").to_numpy().reshape(-1, 8, 8), y=frame["label"].to_numpy())
+    result = _run(["profile", str(path), "--target", "y", "--json"])
+    prof = json.loads(result.output)
+    assert prof["modality"] == "image" and prof["image_shape"] == [8, 8]
+    assert prof["target_kind"] == "binary"
+
+
+def test_sequence_columns_are_not_read_as_images(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 64)), columns=[f"x{i}" for i in range(64)])
+    path = tmp_path / "seq.csv"
+    frame.to_csv(path, index=False)
+    prof = json.loads(_run(["profile", str(path), "--json"]).output)
+    assert prof["modality"] == "sequence" and prof["sequence_length"] == 64
+
+
+def test_families_lists_the_classic_plugin(classic_only):
+    doc = json.loads(_run(["families", "--json"]).output)
+    names = {f["name"] for f in doc["families"]}
+    assert {"hist_gradient_boosting", "linear", "gaussian_mixture", "smote", "isolation_forest", "pca"} <= names
+    hgb = next(f for f in doc["families"] if f["name"] == "hist_gradient_boosting")
+    assert hgb["plugin"] == "classic" and hgb["version"] and hgb["interpretability"]["reason"]
+    only_detect = json.loads(_run(["families", "--task", "detect", "--json"]).output)
+    assert {f["name"] for f in only_detect["families"]} >= {"isolation_forest"}
+    assert all("detect" in f["tasks"] for f in only_detect["families"])
+
+
+def test_saved_model_is_used_from_the_cli(tmp_path, classic_only, csv_path):
+    model = tmp_path / "model.skops"
+    _run(["recommend", str(csv_path), "--task", "classify", "--target", "label", "--budget", "6", "--max-trials", "2", "--save-model", str(model), "--quiet"])
+    pred = tmp_path / "pred.csv"
+    _run(["predict", str(model), str(csv_path), "-o", str(pred)])
+    out = pd.read_csv(pred)
+    assert len(out) == len(pd.read_csv(csv_path)) and set(out["prediction"]) <= {"yes", "no"}
+    gen_model = tmp_path / "gen.skops"
+    _run(["recommend", str(csv_path), "--task", "generate", "--budget", "8", "--max-trials", "2", "--save-model", str(gen_model), "--quiet"])
+    samples = tmp_path / "samples.csv"
+    _run(["sample", str(gen_model), "-n", "50", "-o", str(samples)])
+    assert list(pd.read_csv(samples).columns) == list(pd.read_csv(csv_path).columns)
+    wrong = CliRunner().invoke(main, ["sample", str(model), "-n", "5"])
+    assert wrong.exit_code == 2 and "cannot sample" in wrong.output
+
+
+def test_help_lists_the_commands():
+    result = _run(["--help"])
+    for command in ("recommend", "families", "profile", "sample", "predict", "transform"):
+        assert command in result.output
