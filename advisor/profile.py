@@ -197,7 +197,8 @@ def profile_frame(
             warnings.append(f"column {name!r}: {note}")
         elif note:
             warnings.append(f"column {name!r}: {note}")
-        col.stats = _stats(s, kind)
+        with np.errstate(all="ignore"):  # extreme values: statistics may overflow to inf
+            col.stats = _stats(s, kind)
         columns.append(col)
     features = [c for c in columns if c.role == "feature"]
     numeric = {c.name for c in features if c.kind in ("numeric", "boolean")}
@@ -227,7 +228,8 @@ def profile_frame(
         values = sample[numeric_cols].astype(float).to_numpy()
         values = values[~np.isnan(values).any(axis=1)]
         values = values[np.isfinite(values).all(axis=1)]
-        profile.intrinsic_dim = intrinsic_dimension(values)
+        with np.errstate(all="ignore"):
+            profile.intrinsic_dim = intrinsic_dimension(values)
     if target is not None:
         _profile_target(profile, frame[target], task)
     return profile

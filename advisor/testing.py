@@ -133,6 +133,7 @@ def check_family(family: Family, tasks=None, modalities=None, check_deadline: bo
     from sklearn.exceptions import NotFittedError
 
     from advisor import budget
+    from advisor.measure import thread_limit
     from advisor.search import configure_estimator
 
     problems = validate_family(family)
@@ -174,7 +175,7 @@ def check_family(family: Family, tasks=None, modalities=None, check_deadline: bo
                 raise AssertionError(f"{label}: an unfitted estimator must raise NotFittedError, got {type(exc).__name__}") from exc
             else:
                 raise AssertionError(f"{label}: an unfitted estimator answered instead of raising NotFittedError")
-            with budget.fit_scope(time.monotonic() + (DEADLINE_S if check_deadline else 600)):
+            with budget.fit_scope(time.monotonic() + (DEADLINE_S if check_deadline else 600)), thread_limit(len(X)):
                 start = time.monotonic()
                 returned = _fit(est, task, X, y)
                 took = time.monotonic() - start

@@ -61,13 +61,16 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         missing_indicators: add a 0/1 column for each numeric column that has missing values.
         max_levels: categorical levels beyond this many most frequent ones share one bucket; on
             decoding, the bucket becomes one of its levels drawn by frequency.
+        dtype: "float32" (what torch models take; about 7 significant digits) or "float64"
+            (exact round trips of large integers).
     """
 
-    def __init__(self, numeric="standard", categorical="onehot", missing_indicators=True, max_levels=100):
+    def __init__(self, numeric="standard", categorical="onehot", missing_indicators=True, max_levels=100, dtype="float32"):
         self.numeric = numeric
         self.categorical = categorical
         self.missing_indicators = missing_indicators
         self.max_levels = max_levels
+        self.dtype = dtype
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -140,7 +143,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         missing_cols = [c for c in self.columns_ if c not in X.columns]
         if missing_cols:
             raise ValueError(f"columns missing from the data: {missing_cols[:5]}")
-        out = np.zeros((len(X), self.n_output_), dtype=np.float32)
+        out = np.zeros((len(X), self.n_output_), dtype=np.dtype(self.dtype))
         for spec in self.specs_:
             s = X[spec.name]
             if spec.kind == "categorical":

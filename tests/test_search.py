@@ -1,0 +1,97 @@
+"""The budgeted search: deadlines, the budget rule, fallbacks, repeatability, held-out scores."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import advisor
+from advisor import budget
+from advisor.nn.training import train_epochs
+
+
+def test_whole_call_stays_within_the_budget_rule(classic_only, mixed_frame):
+    start = time.monotonic()
+    rec = advisor.recommend(mixed_frame, "classify", target="label", budget=6)
+    wall = time.monotonic() - start
+    assert wall <= 6 + 5
+    assert rec.elapsed_s <= 6 + 5
+    assert rec.search["trials"] >= 2
+
+
+def test_every_applicable_family_gets_a_trial(classic_only, mixed_frame):
+    rec = advisor.recommend(mixed_frame, "classify", target="label", budget=8, max_trials=2)
+    entries = {e["family"]: e for e in rec.ranking_entries}
+    for name in ("linear", "hist_gradient_boosting"):
+        assert entries[name]["trials"]["total"] >= 1 and entries[name]["status"] == "ok"
+    assert entries["pca"]["status"] == "unsupported" and entries["pca"]["reason"]
+
+
+def test_tiny_budget_still_returns_a_fitted_model(classic_only, mixed_frame):
+    rec = advisor.recommend(mixed_frame, "classify", target="label", budget=0.05)
+    assert rec.best_estimator_ is not None
+    assert len(rec.best_estimator_.predict(mixed_frame.drop(columns="label"))) == len(mixed_frame)
+    assert any("budget too small" in w for w in rec.warnings)
+
+
+def test_same_seed_and_trial_count_repeat_exactly(classic_only, mixed_frame):
+    runs = [advisor.recommend(mixed_frame, "classify", target="label", budget=30, max_trials=3, seed=7) for _ in range(2)]
+    first, second = (r.to_dict() for r in runs)
+    assert first["recommendation"] == second["recommendation"]
+    for a, b in zip(first["ranking"], second["ranking"]):
+        assert a["params"] == b["params"]
+        assert a["criteria"] is None or a["criteria"]["fidelity"] == b["criteria"]["fidelity"]
+
+
+def test_search_leaves_global_random_state_alone(classic_only, mixed_frame):
+    np.random.seed(123)
+    expected = np.random.random()
+    np.random.seed(123)
+    advisor.recommend(mixed_frame, "classify", target="label", budget=5, max_trials=1)
+    assert np.random.random() == expected
+
+
+def test_ranking_reports_held_out_scores_not_search_scores(classic_only, mixed_frame):
+    rec = advisor.recommend(mixed_frame, "classify", target="label", budget=8, max_trials=3)
+    best = rec.ranking_entries[0]
+    assert best["metrics"]["validation_fidelity"] is not None
+    assert best["criteria"]["fidelity"] == pytest.approx(best["metrics"]["balanced_accuracy"], abs=1e-4)
+    assert rec.search["rows"]["test"] == 40 and rec.search["held_out"]
+
+
+def test_training_loop_stops_at_the_deadline():
+    def slow_epoch(epoch):
+        time.sleep(0.2)
+        return 1.0 / (epoch + 1)
+
+    with budget.fit_scope(time.monotonic() + 1.0):
+        start = time.monotonic()
+        history = train_epochs(slow_epoch, max_epochs=1000)
+    assert time.monotonic() - start < 1.5
+    assert history.stopped_by == "deadline" and 2 <= history.epochs <= 6
+
+
+def test_training_loop_reports_to_the_trial_and_prunes():
+    import optuna
+
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.5))
+    trial = study.ask()
+    with budget.fit_scope(None, trial), pytest.raises(optuna.TrialPruned):
+        train_epochs(lambda e: 1.0, max_epochs=10, validate=lambda: 0.1)
+    assert trial.storage.get_trial(trial._trial_id).intermediate_values == {0: 0.1}
+
+
+def test_training_loop_fails_loudly_on_nan():
+    from advisor.errors import FamilyError
+
+    with pytest.raises(FamilyError, match="diverged"):
+        train_epochs(lambda e: float("nan"), max_epochs=3)
+
+
+def test_nested_scope_cannot_extend_the_deadline():
+    with budget.fit_scope(time.monotonic() + 1):
+        with budget.fit_scope(time.monotonic() + 100):
+            assert budget.time_left() <= 1
+    assert budget.time_left() == float("inf")
