@@ -1,0 +1,19 @@
+import numpy as np
+import pandas as pd
+
+import advisor
+from advisor.testing import check_family
+from advisor_knn.family import KNearestNeighbours
+
+
+def test_family_keeps_the_contract():
+    check_family(KNearestNeighbours())
+
+
+def test_it_learns_a_non_linear_boundary():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(-1, 1, size=(300, 2)), columns=["u", "v"])
+    X["inside"] = np.where(X["u"] ** 2 + X["v"] ** 2 < 0.5, "in", "out")
+    rec = advisor.recommend(X, "classify", target="inside", budget=10, families=["knn"], max_trials=3)
+    assert rec.best_family == "knn"
+    assert rec.ranking_entries[0]["criteria"]["fidelity"] > 0.85
