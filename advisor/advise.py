@@ -152,6 +152,11 @@ def recommend(
     config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=storage, study_prefix=study)
     search = Search(dataset, splits, runs, config, end=end, progress=progress)
     search.run()
+    interrupted = search.interrupted
+    if interrupted is not None:
+        from advisor.interrupts import signal_name
+
+        run_warnings.append(f"interrupted by {signal_name(interrupted)}: the ranking holds the trials that finished; the winner was not refit")
 
     _score_on_test(search, dataset, splits, config)
     entries = score_runs(search.runs, task, weight_map, len(dataset.X))
@@ -161,12 +166,17 @@ def recommend(
     if ok_entries:
         best_name = ok_entries[0]["family"]
         best_run = next(r for r in search.runs if r.name == best_name)
-        estimator = _refit(best_run, dataset, config, end, float(budget), run_warnings)
+        if interrupted is None:
+            estimator = _refit(best_run, dataset, config, end, float(budget), run_warnings)
+        else:
+            estimator = best_run.best_estimator
+    elif interrupted is not None:
+        raise interrupted
     else:
         best_name, estimator = _fallback(registry, runs, dataset, config, run_warnings)
         lines.append(f"The budget was too small to search: {best_name} is returned untuned as the cheapest baseline.")
     plugin_versions = {p.name: p.version for p in registry.plugins}
-    return Recommendation(
+    rec = Recommendation(
         task=task,
         target=target_name,
         best_family=best_name,
@@ -187,8 +197,11 @@ def recommend(
             "trials": sum(len(r.trials) for r in search.runs),
             "noise_std": noise_std if task == "denoise" else None,
             "device": device,
+            "interrupted": None if interrupted is None else type(interrupted).__name__,
         },
     )
+    rec.interrupted = interrupted
+    return rec
 
 
 def _score_on_test(search: Search, dataset, splits, config) -> None:

@@ -28,9 +28,11 @@ class AdvisorGroup(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            from advisor.interrupts import exit_code
+
             click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+            ctx.exit(exit_code(exc))
         except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
             if os.environ.get("ADVISOR_DEBUG"):
                 raise
@@ -85,9 +87,10 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
     _check_output(json_path, force, "--json")
     _check_output(save_model, force, "--save-model")
     from advisor.advise import recommend as run_recommend
+    from advisor.interrupts import exit_code, terminate_as_interrupt
     from advisor.progress import SearchProgress
 
-    with SearchProgress(task, quiet=quiet) as progress:
+    with terminate_as_interrupt(), SearchProgress(task, quiet=quiet) as progress:
         rec = run_recommend(
             data,
             task,
@@ -119,6 +122,8 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
     if not quiet:
         for line in rec.warnings:
             click.echo(f"warning: {line}", err=True)
+    if rec.interrupted is not None:
+        sys.exit(exit_code(rec.interrupted))
 
 
 @main.command()

@@ -74,6 +74,7 @@ class Recommendation:
     versions: dict = field(default_factory=dict)
     source: str = "search"
     search: dict = field(default_factory=dict)
+    interrupted: BaseException | None = field(default=None, repr=False, compare=False)
 
     @property
     def ranking(self) -> pd.DataFrame:

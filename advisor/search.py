@@ -31,6 +31,7 @@ from advisor.errors import FamilyError
 from advisor.family import Family
 from advisor.measure import measured, thread_limit
 from advisor.nn.seeding import derive_seed
+from advisor.watchdog import watchdog
 from advisor.splits import Splits
 
 COST_ORDER = {"low": 0, "moderate": 1, "high": 2}
@@ -142,6 +143,7 @@ class Search:
         self.config = config
         self.end = end  # time.monotonic() by which everything, the final refit included, is done
         self.progress = progress or (lambda event: None)
+        self.interrupted: KeyboardInterrupt | None = None
         self.X_train, self.y_train, _ = splits.take(data, "train")
         self.X_valid, self.y_valid, self.labels_valid = splits.take(data, "valid")
         # A new best must beat the old one by half a standard error of a proportion measured on
@@ -203,15 +205,18 @@ class Search:
         self.progress({"event": "trial_start", "family": run.name, "trial": number, "time_left": self.end - time.monotonic(), "best": run.best_value})
         deadline = time.monotonic() + seconds
         start = time.monotonic()
+        # A trial that ignores its deadline is stopped after a grace period (advisor.watchdog).
+        grace = max(2.0, 0.25 * seconds) + 2 * run.eval_seconds
         try:
-            params = run.family.search_space(trial, task, profile)
-            est = run.family.make_estimator(task, profile, **params)
-            configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
-            with budget_ctx.fit_scope(deadline, trial), thread_limit(len(self.X_train)):
-                _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
-            t_eval = time.monotonic()
-            with thread_limit(len(self.X_train)):
-                result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
+            with watchdog(seconds + grace, f"{run.name} trial {number}"):
+                params = run.family.search_space(trial, task, profile)
+                est = run.family.make_estimator(task, profile, **params)
+                configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
+                with budget_ctx.fit_scope(deadline, trial), thread_limit(len(self.X_train)):
+                    _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
+                t_eval = time.monotonic()
+                with thread_limit(len(self.X_train)):
+                    result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
             run.eval_seconds = max(run.eval_seconds, time.monotonic() - t_eval)
             value = result.fidelity
             if not math.isfinite(value):
@@ -269,7 +274,26 @@ class Search:
 
     # -- the plan ----------------------------------------------------------------------------
     def run(self) -> list[FamilyRun]:
+        """Run the plan; Ctrl-C or SIGTERM stops it and keeps what finished (`interrupted`)."""
         pending = [r for r in self.runs if r.status == "pending"]
+        try:
+            self._plan(pending)
+        except KeyboardInterrupt as exc:
+            self.interrupted = exc
+        for run in pending:
+            if run.status != "pending":
+                continue
+            if run.best_estimator is not None:
+                run.status = "ok"
+            elif self.interrupted is not None and not any(t.error for t in run.trials):
+                run.status, run.reason = "skipped", "the search was interrupted before it finished a trial"
+            else:
+                run.status = "failed"
+                errors = [t.error for t in run.trials if t.error]
+                run.reason = errors[-1] if errors else "no trial completed within the budget"
+        return self.runs
+
+    def _plan(self, pending: list[FamilyRun]) -> None:
         # Phase 1: one trial each, cheapest first; unused time flows to the next family.
         for i, run in enumerate(pending):
             left = self.search_left()
@@ -293,16 +317,6 @@ class Search:
                 run.exhausted = True  # its trials no longer fit in what is left
                 continue
             self.run_trial(run, slice_s)
-        for run in pending:
-            if run.status != "pending":
-                continue
-            if run.best_estimator is not None:
-                run.status = "ok"
-            else:
-                run.status = "failed"
-                errors = [t.error for t in run.trials if t.error]
-                run.reason = errors[-1] if errors else "no trial completed within the budget"
-        return self.runs
 
     def _pick(self, candidates: list[FamilyRun]) -> FamilyRun:
         total = sum(len(r.trials) for r in candidates) + 1

@@ -72,3 +72,20 @@ def test_plugin_manager_is_fresh_each_time():
 @pytest.mark.parametrize("name", ["hist_gradient_boosting", "linear", "gaussian_mixture", "smote", "isolation_forest", "pca", "kernel_features"])
 def test_classic_families_pass_the_conformance_check(classic_only, name):
     check_family(discover().get(name))
+
+
+def test_hung_families_are_stopped_and_the_run_keeps_the_budget(classic_only, monkeypatch, mixed_frame):
+    import time
+
+    import advisor
+
+    monkeypatch.setenv("ADVISOR_PLUGIN_MODULES", "fake_plugins.hangs,fake_plugins.faulty_fit")
+    start = time.monotonic()
+    rec = advisor.recommend(mixed_frame, "classify", target="label", budget=15, max_trials=1)
+    wall = time.monotonic() - start
+    assert wall <= 15 + 5
+    status = {e["family"]: (e["status"], e["reason"] or "") for e in rec.ranking_entries}
+    for mode in ("python_loop", "time_sleep", "libc_sleep"):
+        assert status[f"hang_{mode}"][0] == "failed"
+        assert "ignored its deadline" in status[f"hang_{mode}"][1]
+    assert rec.best_family in {"linear", "hist_gradient_boosting"}
