@@ -243,15 +243,43 @@ def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, run_war
         return run.best_estimator
     from advisor import budget as budget_ctx
 
+    X, y = dataset.X, dataset.y
+    rows = _rows_that_fit_in_memory(run, n_all)
+    if rows < n_all:
+        run_warnings.append(
+            f"refitting {run.name} on all {n_all} rows would need ~{run.peak_memory_mb * n_all / n_fit:.0f} MB; "
+            f"refit on a random {rows} rows instead"
+        )
+        import numpy as np
+
+        keep = np.sort(np.random.default_rng(config.seed).choice(n_all, rows, replace=False))
+        X = X.iloc[keep].reset_index(drop=True)
+        y = None if y is None else y.iloc[keep].reset_index(drop=True)
+    from advisor.watchdog import TrialTimeout, watchdog
+
     est = configure_estimator(clone(run.best_estimator), seed=config.seed, device=config.device)
-    y = dataset.y
     try:
-        with budget_ctx.fit_scope(end + grace), thread_limit(n_all):
-            _, seconds, _ = measured(fit_estimator, est, config.task, dataset.X, y)
+        with watchdog(max(end + 2 * grace - time.monotonic(), 0.5), f"refit of {run.name}"):
+            with budget_ctx.fit_scope(end + grace), thread_limit(n_all):
+                _, seconds, _ = measured(fit_estimator, est, config.task, X, y)
+    except TrialTimeout:
+        run_warnings.append(f"refitting {run.name} on all rows ran out of time; returning the model fitted on {n_fit} search rows")
+        return run.best_estimator
     except Exception as exc:  # noqa: BLE001
         run_warnings.append(f"refitting {run.name} on all rows failed ({type(exc).__name__}); returning the search model")
         return run.best_estimator
     return est
+
+
+def _rows_that_fit_in_memory(run: FamilyRun, n_all: int) -> int:
+    """Rows the refit can use within half the available memory, assuming memory linear in rows."""
+    from advisor.measure import available_memory_mb
+
+    available = available_memory_mb()
+    if not run.peak_memory_mb or available is None:
+        return n_all
+    per_row = run.peak_memory_mb / max(run.fit_rows, 1)
+    return int(min(n_all, max(run.fit_rows, 0.5 * available / per_row)))
 
 
 def _fallback(registry, runs, dataset, config, run_warnings):

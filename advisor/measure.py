@@ -28,6 +28,17 @@ def _reset_peak() -> bool:
         return False
 
 
+def available_memory_mb() -> float | None:
+    """Memory the kernel can give without swapping (Linux MemAvailable), or None."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def measured(fn, *args, **kwargs):
     """Run `fn` and return `(result, seconds, peak_mb)`.
 

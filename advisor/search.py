@@ -261,7 +261,7 @@ class Search:
         y = None if self.y_train is None else self.y_train.iloc[idx]
         try:
             est = clone(run.best_estimator)
-            with budget_ctx.fit_scope(time.monotonic() + seconds), thread_limit(len(X)):
+            with watchdog(seconds + 1.0, f"{run.name} growth probe"), budget_ctx.fit_scope(time.monotonic() + seconds), thread_limit(len(X)):
                 _, t_small, _ = measured(fit_estimator, est, self.config.task, X, y)
         except Exception:  # noqa: BLE001 - the probe is a measurement, not a requirement
             run.growth_note = "assumed linear in rows (probe fit failed)"
