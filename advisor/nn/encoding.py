@@ -30,6 +30,7 @@ class ColumnSpec:
     width: int = 1  # width of the value part (1 for numeric, number of levels for one-hot)
     indicator: int | None = None  # output column of the missing-value indicator (numeric)
     integer: bool = False
+    support: np.ndarray | None = None  # the few values a discrete numeric column takes
     low: float = 0.0
     high: float = 0.0
     center: float = 0.0
@@ -63,14 +64,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             decoding, the bucket becomes one of its levels drawn by frequency.
         dtype: "float32" (what torch models take; about 7 significant digits) or "float64"
             (exact round trips of large integers).
+        snap_values: a numeric column with at most this many distinct values (a rating, a
+            count, a coded answer) is decoded to the nearest value it takes in the data, so that
+            generated rows hold no value the column never had; 0 turns snapping off.
     """
 
-    def __init__(self, numeric="standard", categorical="onehot", missing_indicators=True, max_levels=100, dtype="float32"):
+    def __init__(self, numeric="standard", categorical="onehot", missing_indicators=True, max_levels=100, dtype="float32", snap_values=32):
         self.numeric = numeric
         self.categorical = categorical
         self.missing_indicators = missing_indicators
         self.max_levels = max_levels
         self.dtype = dtype
+        self.snap_values = snap_values
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -108,6 +113,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             finite = np.zeros(1)
         spec = ColumnSpec(name, "numeric", str(s.dtype), low=float(finite.min()), high=float(finite.max()))
         spec.integer = bool(np.all(finite == np.round(finite)))
+        distinct = np.unique(finite)
+        if 0 < len(distinct) <= self.snap_values:
+            spec.support = distinct
         if self.numeric == "standard":
             spec.center, spec.scale = float(finite.mean()), float(finite.std()) or 1.0
         elif self.numeric == "minmax":
@@ -200,7 +208,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 continue
             values = self._backward(spec, Z[:, spec.start])
             values = np.clip(values, spec.low, spec.high)
-            if spec.integer:
+            if spec.support is not None:
+                values = _snap(values, spec.support)
+            elif spec.integer:
                 values = np.round(values)
             missing = Z[:, spec.indicator] > 0.5 if spec.indicator is not None else np.zeros(len(Z), bool)
             data[spec.name] = _restore_numeric(spec, values, missing)
@@ -261,6 +271,15 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
+
+
+def _snap(values: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Each value to the nearest element of the sorted `support`."""
+    idx = np.clip(np.searchsorted(support, values), 1, len(support) - 1) if len(support) > 1 else np.zeros(len(values), int)
+    if len(support) == 1:
+        return np.full(len(values), support[0])
+    left, right = support[idx - 1], support[idx]
+    return np.where(np.abs(values - left) <= np.abs(right - values), left, right)
 
 
 def _restore_numeric(spec, values, missing):
