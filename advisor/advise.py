@@ -163,9 +163,14 @@ def recommend(
     pareto = pareto_front(entries)
     lines = rationale(entries, task, prof, weight_map, pareto)
     ok_entries = [e for e in entries if e["criteria"]]
+    previews = {}
     if ok_entries:
         best_name = ok_entries[0]["family"]
         best_run = next(r for r in search.runs if r.name == best_name)
+        if task in ("generate", "denoise") and interrupted is None:
+            from advisor.previews import make_previews
+
+            previews = make_previews(task, best_run.best_estimator, splits.take(dataset, "test")[0], prof.image_shape, noise_std, seed)
         if interrupted is None:
             estimator = _refit(best_run, dataset, config, end, float(budget), run_warnings)
         else:
@@ -201,6 +206,7 @@ def recommend(
         },
     )
     rec.interrupted = interrupted
+    rec.previews = previews
     return rec
 
 

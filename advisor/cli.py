@@ -77,15 +77,17 @@ def main():
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--json", "json_path", help="Write the result document (JSON) here.")
 @click.option("--save-model", help="Save the fitted winner here (skops format; load with advisor.load).")
+@click.option("--report", "report_path", help="Write a self-contained HTML report here.")
 @click.option("--storage", help="Optuna storage URL for the trials (e.g. sqlite:///advisor.db).")
 @click.option("--study", help="Study name in the storage.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-def recommend(data, task, target, budget, weights, prefer, families, exclude, seed, max_trials, image_shape, sequence, noise_std, device, json_path, save_model, storage, study, force, quiet):
+def recommend(data, task, target, budget, weights, prefer, families, exclude, seed, max_trials, image_shape, sequence, noise_std, device, json_path, save_model, report_path, storage, study, force, quiet):
     """Recommend a model family for DATA (CSV, Parquet or .npz) and TASK."""
     start = time.monotonic()  # the budget counts from here; the heavy imports come after
     _check_output(json_path, force, "--json")
     _check_output(save_model, force, "--save-model")
+    _check_output(report_path, force, "--report")
     from advisor.advise import recommend as run_recommend
     from advisor.interrupts import exit_code, terminate_as_interrupt
     from advisor.progress import SearchProgress
@@ -119,6 +121,10 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
         rec.to_json(json_path)
     if save_model:
         rec.save(save_model)
+    if report_path:
+        from advisor.report import write_report
+
+        write_report(rec.to_dict(), report_path)
     if not quiet:
         for line in rec.warnings:
             click.echo(f"warning: {line}", err=True)
@@ -246,6 +252,19 @@ def transform(model, data, output, force):
     elif not isinstance(out, pd.DataFrame):
         out = pd.DataFrame(np.asarray(out).reshape(len(X), -1), columns=X.columns)
     _write_frame(out, output, force)
+
+
+@main.command()
+@click.argument("result")
+@click.option("-o", "--output", required=True, help="HTML file to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def report(result, output, force):
+    """Render the HTML report of a saved result document (from --json)."""
+    _check_output(output, force, "--output")
+    from advisor.report import read_document, write_report
+
+    write_report(read_document(result), output)
+    click.echo(f"wrote {output}")
 
 
 @main.command("datasets")

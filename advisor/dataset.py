@@ -93,7 +93,12 @@ def prepare(
         if task == "detect":
             labels = _anomaly_labels(labels, target)
     elif target is not None and task == "generate":
-        X[target] = frame[target].to_numpy()
+        if profile.modality == "tabular":
+            X[target] = frame[target].to_numpy()
+        else:
+            warnings.append(f"{profile.modality} data is generated without its label column {target!r}")
+    elif target is not None and task == "denoise":
+        warnings.append(f"denoise ignores the column {target!r}")
     profile.warnings = warnings
     return Dataset(X.reset_index(drop=True), y, task, profile, target, labels, warnings)
 

@@ -75,6 +75,7 @@ class Recommendation:
     source: str = "search"
     search: dict = field(default_factory=dict)
     interrupted: BaseException | None = field(default=None, repr=False, compare=False)
+    previews: dict = field(default_factory=dict, repr=False)
 
     @property
     def ranking(self) -> pd.DataFrame:
@@ -106,6 +107,7 @@ class Recommendation:
                 "warnings": self.warnings,
                 "search": self.search,
                 "versions": self.versions,
+                "previews": self.previews,
             }
         )
 
@@ -174,4 +176,5 @@ def load(path: str | Path, *, trust: bool = False) -> Recommendation:
         versions=doc.get("versions", {}),
         source=doc.get("source", "search"),
         search=doc.get("search", {}),
+        previews=doc.get("previews", {}),
     )
