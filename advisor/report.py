@@ -52,7 +52,7 @@ def criteria_chart(doc) -> str:
     import numpy as np
 
     entries = _scored(doc)
-    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.55 * len(entries) * 1.2))
+    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.9 * len(entries)))
     y = np.arange(len(entries))
     height = 0.8 / len(CRITERIA)
     for i, c in enumerate(CRITERIA):
@@ -61,7 +61,7 @@ def criteria_chart(doc) -> str:
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("criterion score (0-1, higher is better)")
-    ax.legend(loc="lower right", fontsize=8, ncols=4)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8, ncols=4, frameon=False)
     return _svg(fig)
 
 
