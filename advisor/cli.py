@@ -78,11 +78,12 @@ def main():
 @click.option("--json", "json_path", help="Write the result document (JSON) here.")
 @click.option("--save-model", help="Save the fitted winner here (skops format; load with advisor.load).")
 @click.option("--report", "report_path", help="Write a self-contained HTML report here.")
-@click.option("--storage", help="Optuna storage URL for the trials (e.g. sqlite:///advisor.db).")
-@click.option("--study", help="Study name in the storage.")
+@click.option("--storage", help="Where trials are recorded: a journal file path or a database URL (default: a journal under ~/.cache/advisor).")
+@click.option("--study", help="Study name in the storage (default: derived from the data, task and options).")
+@click.option("--no-storage", is_flag=True, help="Keep trials in memory only (nothing to resume).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-def recommend(data, task, target, budget, weights, prefer, families, exclude, seed, max_trials, image_shape, sequence, noise_std, device, json_path, save_model, report_path, storage, study, force, quiet):
+def recommend(data, task, target, budget, weights, prefer, families, exclude, seed, max_trials, image_shape, sequence, noise_std, device, json_path, save_model, report_path, storage, study, no_storage, force, quiet):
     """Recommend a model family for DATA (CSV, Parquet or .npz) and TASK."""
     start = time.monotonic()  # the budget counts from here; the heavy imports come after
     _check_output(json_path, force, "--json")
@@ -108,7 +109,7 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
             sequence=sequence,
             noise_std=noise_std,
             device=device,
-            storage=storage,
+            storage=None if no_storage else (storage or "auto"),
             study=study,
             progress=progress,
             start_time=start,
@@ -265,6 +266,47 @@ def report(result, output, force):
 
     write_report(read_document(result), output)
     click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.option("--storage", required=True, help="The coordinator's storage (journal path or database URL).")
+@click.option("--study", required=True, help="The run's study name (printed by `advisor runs`).")
+@click.option("--budget", type=float, default=600.0, show_default=True, help="Seconds this worker spends at most.")
+@click.option("--data", help="Where this machine reads the data, if not at the path the coordinator recorded.")
+@click.option("--wait", type=float, default=0.0, show_default=True, help="Seconds to wait for the study to appear (workers may start first).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--quiet", "-q", is_flag=True)
+def worker(storage, study, budget, data, wait, device, quiet):
+    """Join a running recommendation: add trials to its study until it finishes."""
+    if budget <= 0:
+        raise InputError(f"--budget must be a positive number of seconds, got {budget:g}")
+    from advisor.interrupts import terminate_as_interrupt
+    from advisor.progress import SearchProgress
+    from advisor.worker import work
+
+    with terminate_as_interrupt(), SearchProgress("worker", quiet=quiet) as progress:
+        summary = work(storage, study, budget=budget, data=data, device=device, wait=wait, progress=progress)
+    click.echo(f"worker: {summary['trials']} trials for study {summary['study']} in {summary['seconds']}s")
+
+
+@main.command()
+@click.option("--storage", default="auto", show_default=True, help="A journal path or database URL ('auto': the default journal).")
+@click.option("--json", "as_json", is_flag=True)
+def runs(storage, as_json):
+    """List past runs recorded in a storage, newest first, with their recommendation."""
+    import json as jsonlib
+
+    from advisor.storage import list_runs, open_storage
+
+    found = list_runs(open_storage(storage))
+    if as_json:
+        click.echo(jsonlib.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("no runs recorded")
+    for r in found:
+        click.echo(f"{r['started'] or '-':<26} {r['task']:<9} {r['status'] or '-':<12} {str(r['recommendation'] or '-'):<24} {r['trials'] or 0:>4} trials  {r['study']}")
+        click.echo(f"{'':<26} data: {r['data'] or '(in memory)'}")
 
 
 @main.command("datasets")

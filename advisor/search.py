@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -71,6 +72,8 @@ class FamilyRun:
     test: Evaluation | None = None
     exhausted: bool = False
     last_improvement: int = 0
+    seen: set = field(default_factory=set)  # Optuna trial numbers already counted
+    imported: int = 0  # trials read back from the storage (earlier runs, other workers)
 
     @property
     def name(self) -> str:
@@ -144,6 +147,11 @@ class Search:
         self.end = end  # time.monotonic() by which everything, the final refit included, is done
         self.progress = progress or (lambda event: None)
         self.interrupted: KeyboardInterrupt | None = None
+        import os
+        import socket
+
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.is_worker = False
         self.X_train, self.y_train, _ = splits.take(data, "train")
         self.X_valid, self.y_valid, self.labels_valid = splits.take(data, "valid")
         # A new best must beat the old one by half a standard error of a proportion measured on
@@ -162,6 +170,8 @@ class Search:
     # -- time --------------------------------------------------------------------------------
     def reserve(self) -> float:
         """Seconds to keep for scoring on test rows and refitting the winner on all rows."""
+        if self.is_worker:
+            return 0.0  # a worker only adds trials; the coordinator scores and refits
         ok = [r for r in self.runs if r.best_estimator is not None]
         scoring = sum(r.eval_seconds for r in ok) * 1.5
         leader = max(ok, key=lambda r: r.best_value, default=None)
@@ -195,32 +205,53 @@ class Search:
                 run.study.enqueue_trial(defaults, skip_if_exists=True)
         return run.study
 
+    def _fit_and_score(self, run: FamilyRun, seconds: float, make_params, trial=None, label: str = "trial"):
+        """Build, fit (under a deadline and a watchdog) and score on the validation rows."""
+        task, profile = self.config.task, self.data.profile
+        deadline = time.monotonic() + seconds
+        # A fit that ignores its deadline is stopped after a grace period (advisor.watchdog).
+        grace = max(2.0, 0.25 * seconds) + 2 * run.eval_seconds
+        with watchdog(seconds + grace, f"{run.name} {label}"):
+            params = make_params()
+            est = run.family.make_estimator(task, profile, **params)
+            configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
+            with budget_ctx.fit_scope(deadline, trial), thread_limit(len(self.X_train)):
+                _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
+            t_eval = time.monotonic()
+            with thread_limit(len(self.X_train)):
+                result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
+        run.eval_seconds = max(run.eval_seconds, time.monotonic() - t_eval)
+        if not math.isfinite(result.fidelity):
+            raise FamilyError("validation score is not finite")
+        return est, result.fidelity, fit_s, peak, params
+
+    def _keep_if_best(self, run: FamilyRun, est, value, fit_s, peak, params, margin: float) -> None:
+        if value > run.best_value + (margin if run.best_estimator is not None else 0.0):
+            run.last_improvement = len(run.trials)
+            run.best_value, run.best_params, run.best_estimator = value, params, est
+            run.fit_seconds, run.peak_memory_mb, run.fit_rows = fit_s, peak, len(self.X_train)
+            run.growth_exponent = None
+
     def run_trial(self, run: FamilyRun, seconds: float) -> TrialRecord:
         import optuna
 
+        from advisor.storage import Heartbeat
+
         study = self._study(run)
-        trial = study.ask()
-        task, profile = self.config.task, self.data.profile
-        number = len(run.trials)
-        self.progress({"event": "trial_start", "family": run.name, "trial": number, "time_left": self.end - time.monotonic(), "best": run.best_value})
-        deadline = time.monotonic() + seconds
+        with warnings.catch_warnings():
+            # ask() fails the stale trials of dead workers; our own Heartbeat thread beats for
+            # the running one (Optuna only does that itself inside Study.optimize).
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()
+        trial.set_user_attr("worker", self.worker_id)
+        number = trial.number
+        self.progress({"event": "trial_start", "family": run.name, "trial": len(run.trials), "time_left": self.end - time.monotonic(), "best": run.best_value})
         start = time.monotonic()
-        # A trial that ignores its deadline is stopped after a grace period (advisor.watchdog).
-        grace = max(2.0, 0.25 * seconds) + 2 * run.eval_seconds
         try:
-            with watchdog(seconds + grace, f"{run.name} trial {number}"):
-                params = run.family.search_space(trial, task, profile)
-                est = run.family.make_estimator(task, profile, **params)
-                configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
-                with budget_ctx.fit_scope(deadline, trial), thread_limit(len(self.X_train)):
-                    _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
-                t_eval = time.monotonic()
-                with thread_limit(len(self.X_train)):
-                    result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
-            run.eval_seconds = max(run.eval_seconds, time.monotonic() - t_eval)
-            value = result.fidelity
-            if not math.isfinite(value):
-                raise FamilyError("validation score is not finite")
+            with Heartbeat(self.config.storage, trial._trial_id):
+                est, value, fit_s, peak, params = self._fit_and_score(
+                    run, seconds, lambda: run.family.search_space(trial, self.config.task, self.data.profile), trial, f"trial {number}"
+                )
         except optuna.TrialPruned as exc:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             record = TrialRecord(number, dict(trial.params), "pruned", None, time.monotonic() - start, str(exc) or "pruned")
@@ -233,16 +264,47 @@ class Search:
         else:
             study.tell(trial, value)
             record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
-            if value > run.best_value + (self.margin if run.best_estimator is not None else 0.0):
-                run.last_improvement = number
-                run.best_value, run.best_params, run.best_estimator = value, params, est
-                run.fit_seconds, run.peak_memory_mb, run.fit_rows = fit_s, peak, len(self.X_train)
-                run.growth_exponent = None
+            self._keep_if_best(run, est, value, fit_s, peak, params, self.margin)
         run.trials.append(record)
+        run.seen.add(number)
         if not params_left(run, self.config):
             run.exhausted = True
-        self.progress({"event": "trial_end", "family": run.name, "trial": number, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error})
+        self.progress({"event": "trial_end", "family": run.name, "trial": len(run.trials) - 1, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error})
         return record
+
+    # -- trials recorded elsewhere (an earlier run, other workers) -----------------------------
+    def import_finished(self, run: FamilyRun) -> list:
+        """Read back trials that finished in the storage but not here; return the complete ones."""
+        import optuna
+
+        if self.config.storage is None:
+            return []
+        study = self._study(run)
+        new = []
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)):
+            if t.number in run.seen:
+                continue
+            run.seen.add(t.number)
+            seconds = t.duration.total_seconds() if t.duration is not None else 0.0
+            state = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}[t.state.name]
+            run.trials.append(TrialRecord(t.number, dict(t.params), state, t.value, seconds, None if state == "complete" else "recorded by another run"))
+            run.imported += 1
+            if state == "complete":
+                new.append(t)
+        return new
+
+    def adopt(self, run: FamilyRun, trials: list, seconds: float) -> None:
+        """Refit the best of `trials` (found by an earlier run or another worker) to have its model."""
+        if not trials:
+            return
+        best = max(trials, key=lambda t: t.value)
+        if best.value <= run.best_value + self.margin and run.best_estimator is not None:
+            return
+        try:
+            est, value, fit_s, peak, params = self._fit_and_score(run, seconds, lambda: dict(best.params), None, f"refit of trial {best.number}")
+        except Exception:  # noqa: BLE001 - the stored parameters no longer fit: search on instead
+            return
+        self._keep_if_best(run, est, value, fit_s, peak, params, 0.0)
 
     def probe_growth(self, run: FamilyRun, seconds: float) -> None:
         """Fit the best parameters on a quarter of the rows to measure how cost grows with size."""
@@ -278,6 +340,8 @@ class Search:
         pending = [r for r in self.runs if r.status == "pending"]
         try:
             self._plan(pending)
+            if self.config.storage is not None:
+                self.gather(pending)
         except KeyboardInterrupt as exc:
             self.interrupted = exc
         for run in pending:
@@ -300,7 +364,15 @@ class Search:
             if left < MIN_TRIAL_SECONDS:
                 run.status, run.reason = "skipped", "budget exhausted before its first trial"
                 continue
-            self.run_trial(run, max(left / (len(pending) - i), MIN_TRIAL_SECONDS))
+            slice_s = max(left / (len(pending) - i), MIN_TRIAL_SECONDS)
+            stored = self.import_finished(run)
+            if stored:  # resumed: refit the best stored trial instead of repeating the search
+                self.adopt(run, stored, slice_s)
+                if not params_left(run, self.config):
+                    run.exhausted = True
+                if run.best_estimator is not None:
+                    continue
+            self.run_trial(run, slice_s)
             if run.best_estimator is not None and run.growth_exponent is None and not run.growth_note:
                 if self.search_left() > 4 * (run.fit_seconds or 0) + 1:
                     self.probe_growth(run, max(self.search_left() / 4, MIN_TRIAL_SECONDS))
@@ -317,6 +389,38 @@ class Search:
                 run.exhausted = True  # its trials no longer fit in what is left
                 continue
             self.run_trial(run, slice_s)
+
+    def work(self, should_stop) -> int:
+        """Worker mode: add trials to the shared studies until the budget ends or the run is over.
+
+        Families are taken in turn, the one with the fewest trials in the storage first, so that
+        several workers spread over the families instead of crowding one.
+        """
+        self.is_worker = True
+        pending = [r for r in self.runs if r.status == "pending"]
+        done = 0
+        try:
+            while self.search_left() > MIN_TRIAL_SECONDS and not should_stop():
+                for run in pending:
+                    self.import_finished(run)
+                candidates = [r for r in pending if not r.exhausted and params_left(r, self.config)]
+                if not candidates:
+                    break
+                run = min(candidates, key=lambda r: (len(r.trials), COST_ORDER.get(r.family.cost, 1), r.name))
+                typical = float(np.median([t.seconds for t in run.trials])) if run.trials else self.search_left()
+                self.run_trial(run, min(self.search_left(), max(1.5 * typical, MIN_TRIAL_SECONDS)))
+                done += 1
+        except KeyboardInterrupt as exc:
+            self.interrupted = exc
+        return done
+
+    def gather(self, pending: list[FamilyRun]) -> None:
+        """Count the trials other workers finished, and refit any that beat ours, time allowing."""
+        for run in pending:
+            found = self.import_finished(run)
+            left = self.search_left() + self.reserve() / 2
+            if found and left > MIN_TRIAL_SECONDS:
+                self.adopt(run, found, left / 2)
 
     def _pick(self, candidates: list[FamilyRun]) -> FamilyRun:
         total = sum(len(r.trials) for r in candidates) + 1

@@ -41,3 +41,9 @@ def csv_path(tmp_path, mixed_frame):
     path = tmp_path / "data.csv"
     mixed_frame.to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(autouse=True)
+def private_advisor_home(tmp_path, monkeypatch):
+    """The CLI records trials in a journal under ADVISOR_HOME: each test gets its own."""
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "advisor-home"))
