@@ -22,6 +22,8 @@ from advisor.profile import Profile
 
 SCHEMA_VERSION = "1.0"
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "advisor.", "advisor_plugins.", "builtins.", "collections.", "pandas.")
+# functools.partial only binds arguments; the function it wraps is checked on its own.
+TRUSTED_TYPES = ("functools.partial",)
 
 
 def jsonable(value):
@@ -130,7 +132,7 @@ class Recommendation:
 
 
 def _trusted(type_name: str, extra: tuple[str, ...]) -> bool:
-    return type_name.startswith(TRUSTED_PREFIXES + extra)
+    return type_name in TRUSTED_TYPES or type_name.startswith(TRUSTED_PREFIXES + extra)
 
 
 def load(path: str | Path, *, trust: bool = False) -> Recommendation:

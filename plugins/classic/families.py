@@ -170,7 +170,10 @@ class PCAFamily(Family):
         return int(max(1, min(profile.n_features * 2, 128, profile.n_rows // 2)))
 
     def default_params(self, task, profile):
-        return {"n_components": min(16, self._max_components(profile))}
+        # Twice the number of components that hold 90 % of the variance: enough to keep the
+        # structure (embed) without keeping most of the noise (denoise).
+        guess = 2 * (profile.intrinsic_dim or 8)
+        return {"n_components": int(min(max(guess, 2), self._max_components(profile)))}
 
     def search_space(self, trial, task, profile):
         return {"n_components": trial.suggest_int("n_components", 1, self._max_components(profile), log=True)}

@@ -77,5 +77,6 @@ class CategoryCaster(TransformerMixin, BaseEstimator):
         X = to_frame(X).copy()
         for col, levels in self.levels_.items():
             s = X[col]
-            X[col] = pd.Categorical(s.astype(str).where(s.notna(), None), categories=levels)
+            text = s.astype(str).where(s.notna() & s.astype(str).isin(levels), None)
+            X[col] = pd.Categorical(text, categories=levels)
         return X
