@@ -86,14 +86,18 @@ def _rdb(url: str, attempts: int = 4):
 
     import optuna
 
+    import warnings
+
     for attempt in range(attempts):
         try:
-            return optuna.storages.RDBStorage(
-                url,
-                heartbeat_interval=HEARTBEAT_S,
-                grace_period=GRACE_S,
-                engine_kwargs={"pool_pre_ping": True},
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url,
+                    heartbeat_interval=HEARTBEAT_S,
+                    grace_period=GRACE_S,
+                    engine_kwargs={"pool_pre_ping": True},
+                )
         except ImportError as exc:
             raise InputError(f"--storage {_redact(url)}: a driver is missing ({exc.name or exc}); e.g. pip install psycopg2-binary") from None
         except Exception as exc:  # noqa: BLE001 - any connection failure is the user's to fix

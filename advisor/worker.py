@@ -30,18 +30,20 @@ def work(storage, study: str, *, budget: float = 600.0, data=None, device: str =
     start = time.monotonic()
     optuna_storage = open_storage(storage)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    run_study = None
     wait_until = start + min(wait, budget)
-    while run_study is None:
+    while True:  # the coordinator may not have started, or not finished describing its run
         try:
             run_study = optuna.load_study(study_name=study, storage=optuna_storage)
+            attrs = run_study.user_attrs
         except KeyError:
-            if time.monotonic() >= wait_until:
-                raise InputError(f"no study {study!r} in this storage (see `advisor runs --storage ...`)") from None
-            time.sleep(0.5)  # the coordinator may not have started yet
-    attrs = run_study.user_attrs
-    if not attrs.get("advisor_run"):
-        raise InputError(f"study {study!r} was not made by `advisor recommend`")
+            run_study, attrs = None, {}
+        if attrs.get("started"):  # the last attribute the coordinator records
+            break
+        if time.monotonic() >= wait_until:
+            if run_study is None:
+                raise InputError(f"no study {study!r} in this storage (see `advisor runs --storage ...`)")
+            raise InputError(f"study {study!r} was not made by `advisor recommend`")
+        time.sleep(0.5)
     options = json.loads(attrs["options"])
     source = data or attrs.get("data")
     if not source:

@@ -1,0 +1,80 @@
+"""A coordinator and two workers on a real PostgreSQL server; a worker killed mid-trial."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from postgres_server import postgres_url
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def pg():
+    with postgres_url() as url:
+        yield url
+
+
+def _env(tmp_path):
+    return dict(os.environ, ADVISOR_LOAD_PLUGINS="classic", ADVISOR_PLUGIN_MODULES="fake_plugins.slow", PYTHONPATH=TESTS, ADVISOR_HOME=str(tmp_path / "home"))
+
+
+def _coordinator(csv_path, storage, study, out, env, budget=25):
+    return subprocess.Popen(
+        [sys.executable, "-m", "advisor.cli", "recommend", str(csv_path), "--task", "classify", "--target", "label", "--budget", str(budget), "--storage", storage, "--study", study, "--json", str(out), "--quiet"],
+        env=env,
+    )
+
+
+def _worker(storage, study, env, budget=15):
+    return subprocess.Popen(
+        [sys.executable, "-m", "advisor.cli", "worker", "--storage", storage, "--study", study, "--budget", str(budget), "--wait", "20", "--quiet"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_coordinator_and_two_workers_on_postgres(pg, tmp_path, csv_path):
+    env, out = _env(tmp_path), tmp_path / "result.json"
+    start = time.monotonic()
+    coordinator = _coordinator(csv_path, pg, "pg-shared", out, env)
+    workers = [_worker(pg, "pg-shared", env) for _ in range(2)]
+    for w in workers:
+        stdout, stderr = w.communicate(timeout=120)
+        assert w.returncode == 0, stderr
+    assert coordinator.wait(timeout=120) == 0
+    doc = json.loads(out.read_text())
+    assert len(doc["search"]["workers"]) >= 2 and doc["search"]["imported_trials"] > 0
+    assert doc["elapsed_s"] <= 25 + 5 and time.monotonic() - start < 90
+
+
+@pytest.mark.slow
+def test_a_killed_worker_does_not_stall_the_study(pg, tmp_path, csv_path):
+    env, out = _env(tmp_path), tmp_path / "result.json"
+    coordinator = _coordinator(csv_path, pg, "pg-kill", out, env, budget=40)
+    doomed = _worker(pg, "pg-kill", env, budget=30)
+    survivor = _worker(pg, "pg-kill", env, budget=30)
+    time.sleep(12)  # both workers are in trials of the slow family by now
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    assert coordinator.wait(timeout=120) == 0
+    survivor.communicate(timeout=120)
+    doc = json.loads(out.read_text())
+    assert doc["elapsed_s"] <= 40 + 5
+    assert doc["recommendation"]
+    import optuna
+
+    study = optuna.load_study(study_name="pg-kill:slow", storage=pg)
+    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    # the killed worker's trial was failed through the heartbeat, not left running
+    assert "RUNNING" not in states or states.count("RUNNING") == 0
