@@ -1,0 +1,54 @@
+"""Helpers shared by the benchmark scripts: finding the public cases and describing the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_dir(arg: str | None = None) -> Path:
+    """The public benchmark folder: --bench-dir, else ADVISOR_BENCH_DIR, else ../shared/bench."""
+    path = Path(arg or os.environ.get("ADVISOR_BENCH_DIR") or ROOT.parent / "shared" / "bench")
+    if not (path / "score.py").exists():
+        sys.exit(f"no score.py in {path}; pass --bench-dir pointing at the benchmark folder")
+    return path
+
+
+def import_scorer(path: Path):
+    sys.path.insert(0, str(path))
+    import score  # noqa: PLC0415 - the scorer lives outside the project on purpose
+
+    return score
+
+
+def machine() -> dict:
+    def version(dist):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    mem_gb = None
+    try:
+        mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": mem_gb,
+        "python": platform.python_version(),
+        "torch": version("torch"),
+        "scikit-learn": version("scikit-learn"),
+        "optuna": version("optuna"),
+        "advisor": version("advisor"),
+    }
+
+
+def machine_line() -> str:
+    m = machine()
+    return f"{m['cores']} cores, {m['memory_gb']} GB RAM, Python {m['python']}, torch {m['torch']}, scikit-learn {m['scikit-learn']}, optuna {m['optuna']}"
