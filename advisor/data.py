@@ -217,9 +217,18 @@ def _read_csv(path: Path, head: bytes) -> Table:
     return Table(frame, str(path), warnings=notes)
 
 
+LARGE_CSV_BYTES = 32 * 2**20
+
+
 def _pandas_csv(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if path.stat().st_size > LARGE_CSV_BYTES and encoding.startswith("utf-8"):
+            # Large files: pyarrow's multi-threaded parser, when installed, is several times faster.
+            try:
+                return pd.read_csv(path, sep=delimiter, encoding="utf-8", engine="pyarrow")
+            except Exception:  # noqa: BLE001 - no pyarrow, or a file it cannot read: the C parser decides
+                pass
         return pd.read_csv(path, sep=delimiter, encoding=encoding, skipinitialspace=True, low_memory=False)
 
 
