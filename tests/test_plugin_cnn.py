@@ -177,7 +177,8 @@ def test_embedding_with_and_without_a_target():
     X, y = bars(n=200, seed=4)
     frame = image_frame(X)
     unsup = CNNEmbedder(image_shape=(10, 10), embed_dim=12, max_epochs=2, random_state=0, device="cpu").fit(frame)
-    assert unsup.transform(frame).shape == (200, 12) and unsup.supervised_ is None
+    # The bottleneck next to the average- and max-pooled maps of the last block.
+    assert unsup.transform(frame).shape == (200, 12 + 2 * unsup.net_.trunk.out_channels) and unsup.supervised_ is None
     sup = CNNEmbedder(image_shape=(10, 10), embed_dim=16, **{k: v for k, v in SMALL.items() if k != "channels"}).fit(frame, y)
     Z = sup.transform(frame)
     assert Z.shape == (200, 16) and sup.supervised_ == "classify"

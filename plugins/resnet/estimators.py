@@ -1,0 +1,187 @@
+"""Residual estimators, one per task: a residual MLP for tables, a residual CNN for images and
+sequences.
+
+Tables (any 2-D input by default) go through the core's `TabularEncoder` (quantile or standard
+scaling of numerics with missing-value indicators, one-hot categoricals, missing as a level);
+images come as pixel columns with `image_shape=(H, W[, C])` or as `(N, H, W[, C])` arrays;
+`modality="sequence"` reads each row as an ordered signal. The input handling, the training
+loop and saving are shared with the convolutional family (`advisor_plugins.cnn.engine`,
+`advisor_plugins.cnn.tasks`).
+"""
+
+from __future__ import annotations
+
+from advisor_plugins.cnn.tasks import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor
+
+
+class _ResNetMixin:
+    """Hyperparameters and architecture shared by the residual estimators.
+
+    Parameters:
+        image_shape: (H, W) or (H, W, C) of pixel columns; None reads 2-D input as a table
+            (arrays shaped (N, H, W[, C]) are images whatever this says).
+        modality: "auto", "tabular", "image" or "sequence".
+        width: units of the residual MLP (tables) or channels of the first residual block
+            (images, sequences; later blocks double it, up to 4x, when they downsample).
+        n_blocks: residual blocks.
+        hidden_factor: the MLP block's hidden layer is `hidden_factor * width` wide.
+        kernel_size: convolution kernel size (images, sequences).
+        embed_dim: bottleneck width of the autoencoder (embed without a target).
+        dropout: dropout inside each MLP block, and before the output of the CNN.
+        residual_dropout: dropout on each MLP block's output, before the skip is added.
+        scaling: "quantile" or "standard" scaling of numeric table columns.
+        max_epochs, batch_size, lr, weight_decay: AdamW with a cosine learning-rate decay.
+        patience: epochs without a better validation score before stopping.
+        validation_fraction: share of the rows held out for early stopping and pruning reports.
+        augment: random shifts of images and sequences by up to 1/8 of their size.
+        n_threads: torch CPU threads during fit and predict (None: torch's own setting).
+        random_state: seed (int) for initialisation, batches, augmentation and the split.
+        device: "auto", "cpu" or "cuda".
+    """
+
+    _default_layout = "tabular"
+
+    def _make_net(self, spec: dict):
+        from advisor_plugins.resnet import nets
+
+        head, layout = spec["head"], spec["layout"]
+        if layout == "tabular":
+            mlp = dict(
+                width=int(self.width),
+                n_blocks=int(self.n_blocks),
+                hidden_factor=float(self.hidden_factor),
+                residual_dropout=float(self.residual_dropout),
+            )
+            d_in = spec["in_channels"]
+            if head == "predict":
+                return nets.ResMLP(d_in, spec["n_out"], dropout=float(self.dropout), **mlp)
+            if head == "autoencode":
+                return nets.ResMLPAutoencoder(d_in, dropout=float(self.dropout), embed_dim=int(self.embed_dim), **mlp)
+            return nets.ResMLPDenoiser(d_in, dropout=0.0, **mlp)
+        dim = 2 if layout == "image" else 1
+        conv = dict(channels=int(self.width), n_blocks=int(self.n_blocks), kernel_size=int(self.kernel_size))
+        shape = spec["spatial_shape"]
+        if head == "predict":
+            return nets.ResCNN(dim, spec["in_channels"], shape, spec["n_out"], dropout=float(self.dropout), **conv)
+        if head == "autoencode":
+            return nets.ResCNNAutoencoder(dim, spec["in_channels"], shape, dropout=float(self.dropout), embed_dim=int(self.embed_dim), **conv)
+        return nets.ResCNNDenoiser(dim, spec["in_channels"], shape, **conv)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        return tags
+
+
+class _PredictorParams(_ResNetMixin):
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        modality="auto",
+        width=64,
+        n_blocks=2,
+        hidden_factor=2.0,
+        kernel_size=3,
+        dropout=0.1,
+        residual_dropout=0.0,
+        scaling="quantile",
+        max_epochs=30,
+        batch_size=64,
+        lr=3e-3,
+        weight_decay=1e-4,
+        patience=8,
+        validation_fraction=0.15,
+        augment=False,
+        n_threads=1,
+        random_state=None,
+        device="auto",
+    ):
+        self.image_shape = image_shape
+        self.modality = modality
+        self.width = width
+        self.n_blocks = n_blocks
+        self.hidden_factor = hidden_factor
+        self.kernel_size = kernel_size
+        self.dropout = dropout
+        self.residual_dropout = residual_dropout
+        self.scaling = scaling
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.augment = augment
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.device = device
+
+
+class _UnsupervisedParams(_ResNetMixin):
+    """As the predictors, plus `embed_dim` and `max_noise` (the largest training noise level:
+    pixel-range units for images, standard deviations otherwise)."""
+
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        modality="auto",
+        width=64,
+        n_blocks=2,
+        hidden_factor=2.0,
+        kernel_size=3,
+        embed_dim=32,
+        dropout=0.1,
+        residual_dropout=0.0,
+        scaling="quantile",
+        max_noise=0.5,
+        max_epochs=30,
+        batch_size=64,
+        lr=3e-3,
+        weight_decay=1e-4,
+        patience=8,
+        validation_fraction=0.15,
+        augment=False,
+        n_threads=1,
+        random_state=None,
+        device="auto",
+    ):
+        self.image_shape = image_shape
+        self.modality = modality
+        self.width = width
+        self.n_blocks = n_blocks
+        self.hidden_factor = hidden_factor
+        self.kernel_size = kernel_size
+        self.embed_dim = embed_dim
+        self.dropout = dropout
+        self.residual_dropout = residual_dropout
+        self.scaling = scaling
+        self.max_noise = max_noise
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.augment = augment
+        self.n_threads = n_threads
+        self.random_state = random_state
+        self.device = device
+
+
+class ResNetClassifier(_PredictorParams, DeepClassifier):
+    """Residual classifier: residual MLP on tables, residual CNN on images and sequences."""
+
+
+class ResNetRegressor(_PredictorParams, DeepRegressor):
+    """Residual regressor: residual MLP on tables, residual CNN on images and sequences."""
+
+
+class ResNetEmbedder(_UnsupervisedParams, DeepEmbedder):
+    """Residual embedding: penultimate features of a supervised net when `fit` gets a target,
+    else the bottleneck of a denoising residual autoencoder."""
+
+
+class ResNetDenoiser(_UnsupervisedParams, DeepDenoiser):
+    """Residual denoiser: estimates the noise and subtracts it from the input."""
