@@ -62,9 +62,8 @@ def test_worker_refuses_unknown_study(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["sqlite", "journal"])
-def test_coordinator_and_two_workers_share_a_study(tmp_path, csv_path, kind):
-    storage = f"sqlite:///{tmp_path / 'advisor.db'}" if kind == "sqlite" else str(tmp_path / "shared.journal")
+def test_coordinator_and_two_workers_share_a_sqlite_study(tmp_path, csv_path):
+    storage = f"sqlite:///{tmp_path / 'advisor.db'}"
     tests = os.path.dirname(os.path.abspath(__file__))
     # the slow family (about a second a trial) keeps the search going while the workers join
     env = dict(os.environ, ADVISOR_LOAD_PLUGINS="classic", ADVISOR_PLUGIN_MODULES="fake_plugins.slow", PYTHONPATH=tests, ADVISOR_HOME=str(tmp_path / "home"))
