@@ -131,3 +131,24 @@ def test_help_lists_the_commands():
     result = _run(["--help"])
     for command in ("recommend", "families", "profile", "sample", "predict", "transform"):
         assert command in result.output
+
+
+@pytest.mark.parametrize(
+    "task,target,command,column",
+    [("regress", "b", "predict", "prediction"), ("detect", None, "predict", "score"), ("embed", None, "transform", "z0"), ("denoise", None, "transform", "a")],
+)
+def test_saved_models_of_every_task_work_from_the_cli(tmp_path, classic_only, csv_path, task, target, command, column):
+    data = tmp_path / "numeric.csv"
+    pd.read_csv(csv_path)[["a", "b", "count"]].dropna().to_csv(data, index=False)
+    model = tmp_path / f"{task}.skops"
+    args = ["recommend", str(data), "--task", task, "--budget", "6", "--max-trials", "1", "--save-model", str(model), "--quiet"]
+    _run(args + (["--target", target] if target else []))
+    rows = tmp_path / "rows.csv"
+    frame = pd.read_csv(data)
+    (frame.drop(columns=target) if target else frame).to_csv(rows, index=False)
+    out = tmp_path / "out.csv"
+    _run([command, str(model), str(rows), "-o", str(out)])
+    result = pd.read_csv(out)
+    assert len(result) == len(frame) and column in result.columns
+    again = CliRunner().invoke(main, [command, str(model), str(rows), "-o", str(out)])
+    assert again.exit_code == 2 and "already exists" in again.output
