@@ -169,6 +169,8 @@ def recommend(
     search = Search(dataset, splits, runs, config, end=end, progress=progress)
     search.run()
     interrupted = search.interrupted
+    if search.storage_lost:
+        run_warnings.append(search.storage_lost)
     if interrupted is not None:
         from advisor.interrupts import signal_name
 
@@ -223,7 +225,7 @@ def recommend(
     )
     rec.interrupted = interrupted
     rec.previews = previews
-    if run_study is not None:
+    if run_study is not None and not search.storage_lost:
         rec.search["study"] = study
         rec.search["imported_trials"] = sum(r.imported for r in search.runs)
         rec.search["workers"] = sorted(_workers(search))

@@ -40,6 +40,10 @@ MIN_TRIAL_SECONDS = 0.3
 STALL_TRIALS = 25  # a family whose last 25 trials found nothing better is done
 
 
+class StorageLost(Exception):
+    """The Optuna storage stopped answering in the middle of a search."""
+
+
 @dataclass
 class TrialRecord:
     number: int
@@ -152,6 +156,7 @@ class Search:
 
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.is_worker = False
+        self.storage_lost: str | None = None
         self.X_train, self.y_train, _ = splits.take(data, "train")
         self.X_valid, self.y_valid, self.labels_valid = splits.take(data, "valid")
         # A new best must beat the old one by half a standard error of a proportion measured on
@@ -237,13 +242,18 @@ class Search:
 
         from advisor.storage import Heartbeat
 
-        study = self._study(run)
-        with warnings.catch_warnings():
-            # ask() fails the stale trials of dead workers; our own Heartbeat thread beats for
-            # the running one (Optuna only does that itself inside Study.optimize).
-            warnings.filterwarnings("ignore", message="Heartbeat of storage")
-            trial = study.ask()
-        trial.set_user_attr("worker", self.worker_id)
+        try:
+            study = self._study(run)
+            with warnings.catch_warnings():
+                # ask() fails the stale trials of dead workers; our own Heartbeat thread beats for
+                # the running one (Optuna only does that itself inside Study.optimize).
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
+                trial = study.ask()
+            trial.set_user_attr("worker", self.worker_id)
+        except Exception as exc:  # noqa: BLE001 - the database went away mid-run
+            if self.config.storage is None:
+                raise
+            raise StorageLost(f"the storage stopped answering ({type(exc).__name__}); the search ended with the trials it had") from None
         number = trial.number
         self.progress({"event": "trial_start", "family": run.name, "trial": len(run.trials), "time_left": self.end - time.monotonic(), "best": run.best_value})
         start = time.monotonic()
@@ -253,24 +263,32 @@ class Search:
                     run, seconds, lambda: run.family.search_space(trial, self.config.task, self.data.profile), trial, f"trial {number}"
                 )
         except optuna.TrialPruned as exc:
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            self._tell(study, trial, state=optuna.trial.TrialState.PRUNED)
             record = TrialRecord(number, dict(trial.params), "pruned", None, time.monotonic() - start, str(exc) or "pruned")
         except KeyboardInterrupt:
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self._tell(study, trial, state=optuna.trial.TrialState.FAIL)
             raise
         except Exception as exc:  # noqa: BLE001 - a family that raises is marked failed, the run goes on
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self._tell(study, trial, state=optuna.trial.TrialState.FAIL)
             record = TrialRecord(number, dict(trial.params), "failed", None, time.monotonic() - start, _one_line(exc))
         else:
-            study.tell(trial, value)
             record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
             self._keep_if_best(run, est, value, fit_s, peak, params, self.margin)
+            self._tell(study, trial, value)
         run.trials.append(record)
         run.seen.add(number)
         if not params_left(run, self.config):
             run.exhausted = True
         self.progress({"event": "trial_end", "family": run.name, "trial": len(run.trials) - 1, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error})
         return record
+
+    def _tell(self, study, trial, value=None, state=None) -> None:
+        try:
+            study.tell(trial, value, state=state) if state is not None else study.tell(trial, value)
+        except Exception as exc:  # noqa: BLE001 - the database went away: keep what we learned here
+            if self.config.storage is None:
+                raise
+            self.storage_lost = f"the storage stopped answering ({type(exc).__name__}); the search ended with the trials it had"
 
     # -- trials recorded elsewhere (an earlier run, other workers) -----------------------------
     def import_finished(self, run: FamilyRun) -> list:
@@ -340,8 +358,10 @@ class Search:
         pending = [r for r in self.runs if r.status == "pending"]
         try:
             self._plan(pending)
-            if self.config.storage is not None:
+            if self.config.storage is not None and self.storage_lost is None:
                 self.gather(pending)
+        except StorageLost as exc:
+            self.storage_lost = str(exc)
         except KeyboardInterrupt as exc:
             self.interrupted = exc
         for run in pending:
@@ -381,6 +401,8 @@ class Search:
             candidates = [r for r in pending if r.status == "pending" and not r.exhausted and r.trials]
             left = self.search_left()
             if not candidates or left < MIN_TRIAL_SECONDS:
+                break
+            if self.storage_lost is not None:
                 break
             run = self._pick(candidates)
             typical = np.median([t.seconds for t in run.trials]) if run.trials else left

@@ -39,39 +39,55 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@contextmanager
-def postgres_url():
-    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        _unavailable("PostgreSQL server binaries not installed")
-    try:
-        import psycopg2  # noqa: F401
-    except ImportError:
-        _unavailable("psycopg2 not installed")
-    # PostgreSQL refuses to run as root: run it as the distribution's postgres user then.
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    root = tempfile.mkdtemp(prefix="advisor-pg-")
-    data = os.path.join(root, "data")
-    if as_user:
-        shutil.chown(root, "postgres")
-    port = _free_port()
-    subprocess.run(as_user + [initdb, "-D", data, "-U", "advisor", "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
-    opts = f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c max_connections=100 -c fsync=off"
-    subprocess.run(as_user + [pg_ctl, "-D", data, "-o", opts, "-l", os.path.join(root, "log"), "-w", "start"], check=True, capture_output=True)
-    try:
+class PostgresServer:
+    """start() -> a SQLAlchemy URL; stop() shuts the server down and removes its files."""
+
+    def start(self) -> str:
+        initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
+        if not (initdb and pg_ctl):
+            _unavailable("PostgreSQL server binaries not installed")
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            _unavailable("psycopg2 not installed")
+        # PostgreSQL refuses to run as root: run it as the distribution's postgres user then.
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.pg_ctl = pg_ctl
+        self.root = tempfile.mkdtemp(prefix="advisor-pg-")
+        self.data = os.path.join(self.root, "data")
+        if self.as_user:
+            shutil.chown(self.root, "postgres")
+        port = _free_port()
+        subprocess.run(self.as_user + [initdb, "-D", self.data, "-U", "advisor", "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+        opts = f"-p {port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=100 -c fsync=off"
+        subprocess.run(self.as_user + [pg_ctl, "-D", self.data, "-o", opts, "-l", os.path.join(self.root, "log"), "-w", "start"], check=True, capture_output=True)
         url = f"postgresql+psycopg2://advisor@127.0.0.1:{port}/postgres"
-        deadline = time.monotonic() + 20
         import sqlalchemy
 
+        deadline = time.monotonic() + 20
         while True:
             try:
                 sqlalchemy.create_engine(url).connect().close()
-                break
+                return url
             except Exception:
                 if time.monotonic() > deadline:
+                    self.stop()
                     raise
                 time.sleep(0.3)
+
+    def stop(self) -> None:
+        if getattr(self, "root", None) is None:
+            return
+        subprocess.run(self.as_user + [self.pg_ctl, "-D", self.data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
+
+
+@contextmanager
+def postgres_url():
+    server = PostgresServer()
+    url = server.start()
+    try:
         yield url
     finally:
-        subprocess.run(as_user + [pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        server.stop()

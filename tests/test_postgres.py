@@ -78,3 +78,23 @@ def test_a_killed_worker_does_not_stall_the_study(pg, tmp_path, csv_path):
     states = [t.state.name for t in study.get_trials(deepcopy=False)]
     # the killed worker's trial was failed through the heartbeat, not left running
     assert "RUNNING" not in states or states.count("RUNNING") == 0
+
+
+@pytest.mark.slow
+def test_losing_the_database_mid_run_ends_with_what_was_found(csv_path, monkeypatch, classic_only):
+    """The server stops during the search: the run still recommends, and says why it stopped."""
+    import threading
+
+    import advisor
+    from postgres_server import PostgresServer
+
+    server = PostgresServer()
+    url = server.start()
+    monkeypatch.setenv("ADVISOR_PLUGIN_MODULES", "fake_plugins.slow")
+    threading.Timer(8, server.stop).start()
+    try:
+        rec = advisor.recommend(str(csv_path), "classify", target="label", budget=25, storage=url, study="lost")
+    finally:
+        server.stop()
+    assert rec.best_estimator_ is not None
+    assert any("storage stopped answering" in w for w in rec.warnings)
