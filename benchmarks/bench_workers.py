@@ -62,7 +62,7 @@ def run(url: str, data: Path, processes: int, seconds: float, out: Path) -> dict
         "trials": len(done),
         "wall_s": round(wall, 1),
         "search_s": round(seconds, 1),
-        "trials_per_min": round(len(done) / seconds * 60, 1),
+        "trials_per_min": round(len(done) / wall * 60, 1),
         "mean_trial_s": round(busy / max(len(done), 1), 3),
         "coordinator_trials": len(mine),
         "elapsed_s": doc["elapsed_s"],

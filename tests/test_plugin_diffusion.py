@@ -27,6 +27,16 @@ from advisor_plugins.diffusion.spaces import RankGauss  # noqa: E402
 SMALL = {"width": 64, "depth": 2, "diffusion_steps": 100, "batch_size": 128, "device": "cpu"}
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """These networks are tiny: a second intra-op thread buys little, and on a busy machine
+    its busy-waiting makes every step many times slower, which would blur the deadline test."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def mixed_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     """Every kind of column the advisor hands over, with holes."""
     rng = np.random.default_rng(seed)
@@ -34,6 +44,7 @@ def mixed_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "height": 170 + 10 * z,
+            "temperature": np.round(12 + 4 * rng.normal(size=n), 1),  # recorded to 0.1 degrees
             "children": rng.poisson(1.5, size=n).astype("int64"),
             "score": rng.integers(1, 6, size=n).astype("int32"),
             "member": rng.random(n) < 0.3,
@@ -117,6 +128,8 @@ def test_generated_table_keeps_columns_dtypes_levels_and_ranges():
     for col in ("height", "children", "score"):
         assert out[col].min() >= X[col].min() and out[col].max() <= X[col].max()
     assert out["height"].isna().mean() == pytest.approx(X["height"].isna().mean(), abs=0.1)
+    assert (out["temperature"] == out["temperature"].round(1)).all()  # same precision as recorded
+    assert out["height"].nunique() > 250  # continuous values stay continuous
     assert out["city"].isna().any() and out["member"].any() and not out["member"].all()
 
 
@@ -175,6 +188,17 @@ def test_images_come_back_in_the_form_they_were_given():
     assert den.transform(array).shape == (40, 8, 8)
     assert den.transform(frame.iloc[:7]).index.equals(frame.index[:7])
     assert den.transform(array.reshape(40, 64)).shape == (40, 64)
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (16, 16), (32, 32, 3), (28, 28)])
+def test_the_unet_takes_images_from_8x8_to_32x32(shape):
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(20,) + shape)
+    gen = DiffusionGenerator(image_shape=shape, architecture="unet", epochs=1, random_state=0, **{**SMALL, "width": 8, "depth": 1})
+    assert gen.fit(images).architecture_ == "unet"
+    assert gen.sample(3, random_state=0).shape == (3,) + shape
+    den = DiffusionDenoiser(image_shape=shape, architecture="unet", epochs=1, random_state=0, **{**SMALL, "width": 8, "depth": 1})
+    assert den.fit(images).transform(images[:4]).shape == (4,) + shape
 
 
 @pytest.mark.parametrize("cls", [DiffusionGenerator, DiffusionDenoiser, DiffusionDetector])
@@ -247,14 +271,27 @@ def test_learns_a_mixture_of_gaussians():
     assert diffusion > 0.6 and diffusion > gaussian + 0.3, (diffusion, gaussian)
 
 
-@pytest.mark.slow
-def test_denoises_images_better_than_the_noisy_input_and_estimates_the_noise():
+def _noisy_bars():
     clean = toy_images(400, seed=0).to_numpy().reshape(400, 8, 8)
     test = toy_images(100, seed=1).to_numpy().reshape(100, 8, 8)
-    rng = np.random.default_rng(0)
-    noisy = np.clip(test + rng.normal(0, 0.2, test.shape), 0, 1)
-    den = DiffusionDenoiser(image_shape=(8, 8), epochs=150, random_state=0, **{**SMALL, "width": 32, "depth": 1}).fit(clean)
+    noisy = np.clip(test + np.random.default_rng(0).normal(0, 0.2, test.shape), 0, 1)
+    return clean, test, noisy
+
+
+@pytest.mark.slow
+def test_denoises_images_better_than_the_noisy_input_and_estimates_the_noise():
+    clean, test, noisy = _noisy_bars()
+    den = DiffusionDenoiser(image_shape=(8, 8), epochs=60, random_state=0, **{**SMALL, "width": 128}).fit(clean)
+    assert den.architecture_ == "mlp"
     assert den.estimate_noise_std(noisy) == pytest.approx(0.2, rel=0.3)
+    assert psnr(den.transform(noisy), test) > psnr(noisy, test) + 3
+
+
+@pytest.mark.slow
+def test_the_unet_denoises_too():
+    clean, test, noisy = _noisy_bars()
+    den = DiffusionDenoiser(image_shape=(8, 8), architecture="unet", noise_std=0.2, epochs=12, random_state=0, **{**SMALL, "width": 16, "depth": 1})
+    den.fit(clean)
     assert psnr(den.transform(noisy), test) > psnr(noisy, test) + 3
 
 

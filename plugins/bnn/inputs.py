@@ -55,7 +55,7 @@ def _numeric_matrix(X) -> np.ndarray:
         values = values.reshape(len(values), -1)
         if values.dtype == object:
             values = pd.DataFrame(values).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        values = values.astype(np.float64)
+    values = np.array(values, dtype=np.float64)  # a writable copy (frames may hand out read-only views)
     values[~np.isfinite(values)] = np.nan
     return values
 
@@ -96,7 +96,7 @@ class InputEncoder(BaseEstimator):
             self.kind_ = "tabular"
             self.shape_ = (int(np.prod(np.shape(X)[1:])),)
         if self.kind_ == "tabular":
-            frame = X if isinstance(X, pd.DataFrame) else _frame_of(X)
+            frame = _named(X) if isinstance(X, pd.DataFrame) else _frame_of(X)
             self.table_ = TabularEncoder(numeric=self.numeric, categorical="onehot", missing_indicators=True, max_levels=50).fit(frame)
             self.n_inputs_ = int(self.table_.n_output_)
             return self
@@ -124,7 +124,7 @@ class InputEncoder(BaseEstimator):
         check_is_fitted(self, "kind_")
         X = as_array_or_frame(X)
         if self.kind_ == "tabular":
-            frame = X if isinstance(X, pd.DataFrame) else _frame_of(X, self.table_.columns_)
+            frame = _named(X) if isinstance(X, pd.DataFrame) else _frame_of(X, self.table_.columns_)
             return self.table_.transform(frame).astype(np.float32)
         values = self._grid(X)
         extra = (slice(None), None, None) if self.kind_ == "image" else (slice(None), None)
@@ -146,6 +146,13 @@ class InputEncoder(BaseEstimator):
         return min(self.shape_[:2]) if self.kind_ == "image" else self.shape_[0]
 
 
+def _named(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with text column names (the tabular encoder keys its columns by their text)."""
+    if all(isinstance(c, str) for c in frame.columns):
+        return frame
+    return frame.set_axis([str(c) for c in frame.columns], axis=1)
+
+
 def _frame_of(X, columns=None) -> pd.DataFrame:
     arr = np.asarray(X)
     arr = arr.reshape(len(arr), -1)
@@ -157,4 +164,6 @@ def _frame_of(X, columns=None) -> pd.DataFrame:
             converted = pd.to_numeric(frame[name], errors="coerce")
             if converted.notna().sum() == frame[name].notna().sum():
                 frame[name] = converted
+            else:
+                frame[name] = frame[name].map(lambda v: v if v is None or isinstance(v, float) and np.isnan(v) else str(v))
     return frame

@@ -39,18 +39,24 @@ class Draws:
 
     mode: "train" (VI: local reparameterisation, dropout: a mask per row), "predict" (VI: S weight
     matrices, dropout: a mask per draw shared by the rows) or "mean" (no noise: posterior means,
-    no dropout).
+    no dropout). Noise is drawn where the generator lives and moved to the data: prediction
+    draws come from a CPU generator, so a model gives the same predictions on any device.
     """
 
     def __init__(self, mode: str, generator=None):
         self.mode = mode
         self.generator = generator
 
+    def _where(self, like: torch.Tensor):
+        return self.generator.device if self.generator is not None else like.device
+
     def normal(self, shape, like: torch.Tensor) -> torch.Tensor:
-        return torch.randn(shape, generator=self.generator, device=like.device, dtype=like.dtype)
+        out = torch.randn(shape, generator=self.generator, device=self._where(like), dtype=like.dtype)
+        return out.to(like.device)
 
     def uniform(self, shape, like: torch.Tensor) -> torch.Tensor:
-        return torch.rand(shape, generator=self.generator, device=like.device, dtype=like.dtype)
+        out = torch.rand(shape, generator=self.generator, device=self._where(like), dtype=like.dtype)
+        return out.to(like.device)
 
 
 class BayesLinear(nn.Module):

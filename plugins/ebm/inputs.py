@@ -20,6 +20,10 @@ IMAGE_LOW, IMAGE_HIGH = -1.0, 1.0
 
 def as_frame(X, columns=None) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
+        # TabularEncoder names columns by str(name): frames with other names (0, 1, ...) are
+        # renamed so that fitting and transforming look up the same names.
+        if not all(isinstance(c, str) for c in X.columns):
+            X = X.set_axis([str(c) for c in X.columns], axis=1)
         return X
     arr = np.asarray(X)
     if arr.ndim == 1:
