@@ -1,0 +1,214 @@
+"""The training loop and persistence shared by the diffusion estimators (`estimators.py`).
+
+One loop serves every task: AdamW on minibatches, an exponential moving average of the weights
+(the averaged model is the one kept, as is usual for diffusion models), a validation loss at
+fixed noise levels on held-out rows reported every epoch (so Optuna can prune weak trials), and
+the deadline of the search (`advisor.nn.training.train_epochs`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import torch
+import torch._dynamo  # noqa: F401  - optimisers import it lazily (seconds); pay that here, not inside a timed fit
+from sklearn.base import BaseEstimator
+
+from advisor import budget
+from advisor.nn.device import resolve_device
+from advisor.nn.persist import TorchStateMixin
+from advisor.nn.seeding import derive_seed, torch_generator, torch_seed
+from advisor.nn.training import iterate_minibatches, train_epochs
+from advisor_plugins.diffusion.nets import FlatMLP, MLPDenoiser, NoiseLevelNet, UNet
+from advisor_plugins.diffusion.process import Diffusion, Layout
+
+VALID_SIGMAS = (0.1, 0.3, 1.0, 3.0)  # noise levels of the validation loss, in model units
+MIN_STEPS_PER_EPOCH = 8  # tiny tables repeat their rows so that an epoch is worth a report
+CHUNK = 20_000  # rows per forward pass when sampling or scoring
+DEFAULTS = {"table": (256, 3), "unet": (32, 1), "image_mlp": (256, 3), "numeric": (128, 2)}  # (width, depth) when None
+SMALL_IMAGE = 256  # values per image up to which architecture="auto" picks the MLP
+
+
+def _fresh_seed() -> int:
+    return int(np.random.default_rng().integers(2**31 - 1))
+
+
+class _DiffusionBase(TorchStateMixin, BaseEstimator):
+    """Training, persistence and sampling plumbing shared by the three task estimators."""
+
+    _torch_modules = ("net_",)
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _check_params(self):
+        if int(self.diffusion_steps) < 2:
+            raise ValueError(f"diffusion_steps must be at least 2, got {self.diffusion_steps}")
+        if self.schedule not in ("cosine", "linear"):
+            raise ValueError(f"schedule must be 'cosine' or 'linear', got {self.schedule!r}")
+        if not (self.lr > 0 and int(self.epochs) >= 1 and int(self.batch_size) >= 1):
+            raise ValueError("lr must be positive, epochs and batch_size at least 1")
+
+    def _resolve_seed(self) -> int:
+        return int(self.random_state) if self.random_state is not None else _fresh_seed()
+
+    def _layout(self) -> Layout | None:
+        return Layout(self.n_num_, tuple(self.cardinalities_)) if self.kind_ == "table" else None
+
+    def _diffusion(self, device: str) -> Diffusion:
+        return Diffusion(self.schedule, self.diffusion_steps, self._layout(), device)
+
+    def _build_module(self, attr: str):
+        if attr == "net_":
+            if self.kind_ == "image":
+                h, w, c = self.space_.shape
+                if self.architecture_ == "mlp":
+                    return FlatMLP(h * w * c, h * w * c, width=self.width_, depth=self.depth_, dropout=self.dropout)
+                return UNet(c, h, w, width=self.width_, depth=self.depth_)
+            d = self.n_num_ + int(sum(self.cardinalities_))
+            return MLPDenoiser(d, d, width=self.width_, depth=self.depth_, dropout=self.dropout)
+        if attr == "sigma_net_":
+            if self.kind_ == "image":
+                return NoiseLevelNet(0, image_channels=self.space_.shape[2])
+            return NoiseLevelNet(self.n_num_)
+        raise KeyError(attr)
+
+    def _device(self) -> str:
+        return str(next(self.net_.parameters()).device)
+
+    def _set_size(self, kind: str):
+        self.kind_ = kind
+        arch = self.architecture
+        if arch not in ("auto", "mlp", "unet"):
+            raise ValueError(f"architecture must be 'auto', 'mlp' or 'unet', got {arch!r}")
+        if kind != "image":
+            arch = "mlp"
+        elif arch == "auto":
+            arch = "mlp" if int(np.prod(self.image_shape)) <= SMALL_IMAGE else "unet"
+        self.architecture_ = arch
+        width, depth = DEFAULTS["unet" if arch == "unet" else "image_mlp" if kind == "image" else kind]
+        self.width_ = int(self.width if self.width is not None else width)
+        self.depth_ = int(self.depth if self.depth is not None else depth)
+
+    # -- training ---------------------------------------------------------------------------
+    def _train(self, x: np.ndarray, codes: np.ndarray, *, clip=None, clip_share: float = 0.0, sigma_net: bool = False):
+        """Fit `net_` (and `sigma_net_` when asked) on numbers `x` and category codes `codes`."""
+        device = resolve_device(self.device)
+        self.device_ = device
+        seed = self.seed_
+        n = len(x)
+        rng = np.random.default_rng(derive_seed(seed, "split"))
+        perm = rng.permutation(n)
+        cap = 128 if self.kind_ == "image" else 512
+        n_val = int(min(round(n * self.validation_fraction), cap)) if n >= 50 else 0
+        val_idx, tr_idx = perm[:n_val], perm[n_val:]
+        if n_val == 0:
+            val_idx = perm[: min(n, cap)]
+        X = torch.as_tensor(x, dtype=torch.float32, device=device)
+        C = torch.as_tensor(codes, dtype=torch.long, device=device)
+        X_tr, C_tr = X[torch.as_tensor(tr_idx, device=device)], C[torch.as_tensor(tr_idx, device=device)]
+        X_va, C_va = X[torch.as_tensor(val_idx, device=device)], C[torch.as_tensor(val_idx, device=device)]
+        clip_t = None if clip is None else tuple(torch.as_tensor(c, dtype=torch.float32, device=device) for c in clip)
+        with torch_seed(seed):
+            net = self._build_module("net_").to(device)
+            snet = self._build_module("sigma_net_").to(device) if sigma_net else None
+        ema = copy.deepcopy(net).eval()
+        for p in ema.parameters():
+            p.requires_grad_(False)
+        params = list(net.parameters()) + (list(snet.parameters()) if snet is not None else [])
+        opt = torch.optim.AdamW(params, lr=float(self.lr), weight_decay=float(self.weight_decay), foreach=True)
+        diff = self._diffusion(device)
+        g_batch = torch_generator(derive_seed(seed, "batches"))
+        g_noise = torch_generator(derive_seed(seed, "noise"), device)
+        n_tr = len(X_tr)
+        batch = int(min(self.batch_size, n_tr))
+        passes = max(1, math.ceil(MIN_STEPS_PER_EPOCH / math.ceil(n_tr / batch)))
+        ema_params, net_params = list(ema.parameters()), list(net.parameters())
+        state = {"step": 0}
+
+        def run_epoch(epoch: int) -> float:
+            net.train()
+            total, count = 0.0, 0
+            for rep in range(passes):
+                if rep > 0 and budget.time_left() <= 0:
+                    break
+                for idx in iterate_minibatches(n_tr, batch, g_batch):
+                    idx = idx.to(device)
+                    x0, c0 = X_tr[idx], C_tr[idx]
+                    loss = diff.training_loss(net, x0, c0, g_noise, clip_t, clip_share)
+                    if snet is not None:
+                        loss = loss + self._sigma_loss(snet, x0, g_noise, clip_t)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(params, 1.0)
+                    opt.step()
+                    state["step"] += 1
+                    decay = min(float(self.ema_decay), (1 + state["step"]) / (10 + state["step"]))
+                    with torch.no_grad():
+                        torch._foreach_lerp_(ema_params, net_params, 1 - decay)
+                    total += float(loss.detach()) * len(idx)
+                    count += len(idx)
+            return total / max(count, 1)
+
+        def validate() -> float:
+            g = torch_generator(derive_seed(seed, "validation"), device)
+            with torch.no_grad():
+                return -float(diff.fixed_level_loss(ema, X_va, C_va, VALID_SIGMAS, g).mean())
+
+        # No best-weights restore: the validation loss flattens early while samples keep improving.
+        history = train_epochs(run_epoch, int(self.epochs), validate=validate, patience=self.patience)
+        self.net_ = ema.eval()
+        if snet is not None:
+            self.sigma_net_ = snet.eval()
+        self.history_ = {
+            "epochs": history.epochs,
+            "steps": state["step"],
+            "losses": [float(v) for v in history.losses],
+            "valid_scores": [float(v) for v in history.scores],
+            "best_epoch": int(history.best_epoch),
+            "stopped_by": history.stopped_by,
+            "seconds": float(history.seconds),
+            "n_train": int(n_tr),
+            "n_valid": int(n_val),
+        }
+
+    def _sigma_loss(self, snet, x0, generator, clip):
+        """Teach the noise-level net: inputs with noise of a random level (log-uniform 0.01..2,
+        half of them clipped to the value range for images), target its log."""
+        n = len(x0)
+        shape = (-1,) + (1,) * (x0.dim() - 1)
+        log_s = torch.empty(n, device=x0.device).uniform_(math.log(0.01), math.log(2.0), generator=generator)
+        noisy = x0 + log_s.exp().view(shape) * torch.randn(x0.shape, generator=generator, device=x0.device)
+        if clip is not None:
+            use = (torch.rand(n, generator=generator, device=x0.device) < 0.5).view(shape)
+            noisy = torch.where(use, torch.maximum(torch.minimum(noisy, clip[1]), clip[0]), noisy)
+        return ((snet(noisy) - log_s) ** 2).mean()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        if getattr(self, "image_shape", None) is None:
+            tags.input_tags.categorical = True
+            tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+_COMMON_DOC = """
+    Parameters shared by the diffusion estimators:
+        image_shape: (H, W) or (H, W, C) to treat the columns (or an (N, H, W[, C]) array) as
+            images and use a U-Net; None for tables (a residual MLP).
+        architecture: images only: "unet" (a small U-Net), "mlp" (the residual MLP on
+            flattened pixels: far cheaper on small images) or "auto" (the MLP up to 256 values
+            per image, the U-Net above). Tables always use the MLP.
+        width, depth: MLP units and residual blocks, or U-Net base channels and residual blocks
+            per resolution; None picks 256/3 (tables and the image MLP), 32/1 (U-Net).
+        diffusion_steps: steps T of the training schedule (not named `steps`, which marks a Pipeline).
+        schedule: "cosine" (Nichol & Dhariwal, 2021) or "linear" (Ho et al., 2020).
+        lr, weight_decay, batch_size, epochs: AdamW and the epoch loop (which also stops at
+            the search's deadline, and early when `patience` epochs bring no improvement).
+        ema_decay: weight averaging; the averaged model is the one kept.
+        validation_fraction: rows held out for the per-epoch validation loss.
+        random_state: seed of every random draw (CPU runs repeat exactly).
+        device: "auto", "cpu" or "cuda".
+"""
