@@ -120,7 +120,9 @@ def configure_estimator(est, *, seed: int, device: str):
         updates["device"] = device
     if updates:
         est.set_params(**updates)
-    if hasattr(est, "steps"):  # a Pipeline: seed its last step too
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(est, Pipeline):  # seed its last step too
         configure_estimator(est.steps[-1][1], seed=seed, device=device)
     return est
 
