@@ -1,0 +1,443 @@
+"""Deep belief network estimators: a stack of RBMs trained greedily, one class per task.
+
+- embed (`DBNEmbedder`): `transform` = hidden probabilities of the top layer.
+- classify / regress (`DBNClassifier`, `DBNRegressor`): the pretrained stack becomes a sigmoid
+  network with an output layer, fine-tuned by backpropagation (Hinton & Salakhutdinov, 2006).
+  `pretrain_epochs=0` skips pretraining (a plain sigmoid network), so the search can tell
+  whether pretraining pays on the data at hand.
+- generate (`DBNGenerator`): block Gibbs sampling in the top RBM, then a mean-field down pass.
+- detect (`DBNDetector`): `score_samples` = -free energy of the first RBM.
+- denoise (`DBNDenoiser`): up-down reconstruction through the stack.
+
+Time: pretraining and fine-tuning share the fit's deadline (`advisor.budget`) in fixed
+proportions, so a 2-second deadline still yields every layer; every phase keeps its best or
+last weights when its share runs out.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+import torch._dynamo  # noqa: F401 - the first optimizer loads it (seconds); here that cost stays out of fit's deadline
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from advisor import budget
+from advisor.measure import thread_limit
+from advisor.nn.device import resolve_device
+from advisor.nn.persist import TorchStateMixin
+from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
+from advisor.nn.training import iterate_minibatches, train_epochs
+from advisor_plugins.dbn.inputs import VisibleMixin
+from advisor_plugins.dbn.nets import FineTuneNet, RBMStack
+from advisor_plugins.dbn.rbm import init_visible_bias, layer_budget, train_rbm
+
+CHUNK = 4096
+
+
+def small_data_threads(method):
+    """Run `method` on one thread when its data (rows, or the number of samples asked for) is
+    small: tiny networks run faster alone than with threads that wait for each other."""
+
+    @functools.wraps(method)
+    def wrapper(self, X, *args, **kwargs):
+        try:
+            n = int(X) if isinstance(X, (int, np.integer)) else len(X)
+        except TypeError:
+            n = 0  # not array-like: the method itself says what is wrong
+        with thread_limit(n):
+            return method(self, X, *args, **kwargs)
+
+    return wrapper
+
+
+class _DBNBase(VisibleMixin, TorchStateMixin, BaseEstimator):
+    """Shared parameters and greedy pretraining.
+
+    Parameters:
+        image_shape: (H, W) or (H, W, C) for images given as pixel columns; None for tables.
+        hidden_layer_sizes: hidden units of each RBM, bottom first.
+        visible: "auto" (Bernoulli for images and for tables whose values all lie in [0, 1],
+            Gaussian otherwise), "bernoulli" or "gaussian".
+        cd_k: Gibbs steps per update; persistent: persistent CD instead of CD-k.
+        pretrain_epochs, pretrain_lr, batch_size, weight_decay: RBM training (Adam on the
+            contrastive free-energy difference; weight decay on the weights only).
+        random_state, device: seed and "auto" | "cpu" | "cuda" (set by the advisor).
+    """
+
+    _torch_modules = ("stack_",)
+
+    def _store_common(self, image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device):
+        self.image_shape = image_shape
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.visible = visible
+        self.cd_k = cd_k
+        self.persistent = persistent
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.random_state = random_state
+        self.device = device
+
+    def _sizes(self) -> list[int]:
+        sizes = [self.hidden_layer_sizes] if np.isscalar(self.hidden_layer_sizes) else list(self.hidden_layer_sizes)
+        if not sizes or any(int(s) < 1 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
+        return [int(s) for s in sizes]
+
+    def _build_module(self, attr="stack_"):
+        if attr == "stack_":
+            return RBMStack(self.n_visible_, self.sizes_, self.visible_)
+        return FineTuneNet(self.n_visible_, self.sizes_, self.n_outputs_, self.dropout).double()
+
+    def _start(self, X, reset=True) -> np.ndarray:
+        X = self._validated(X, reset=reset)
+        V = self._fit_inputs(X)
+        if len(V) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 samples, got n_samples = {len(V)}")
+        self.n_visible_ = int(V.shape[1])
+        self.sizes_ = self._sizes()
+        self.device_ = resolve_device(self.device)
+        return V
+
+    def _pretrain(self, V: np.ndarray, layers: int | None = None, report: bool = True):
+        """Greedy layer-wise training of the first `layers` RBMs (all by default), each in an
+        equal share of the time left. Returns the stack and the per-layer histories."""
+        with torch_seed(self.random_state):
+            stack = RBMStack(self.n_visible_, self.sizes_, self.visible_).to(self.device_)
+        n_layers = len(stack.rbms) if layers is None else layers
+        deadlines = layer_budget([1.0] * n_layers)
+        g_cpu = torch_generator(derive_seed(self.random_state, "batches"))
+        g_dev = torch_generator(derive_seed(self.random_state, "gibbs"), device=self.device_)
+        data = torch.as_tensor(V, device=self.device_)
+        histories = []
+        trial = budget.current_trial() if report else None
+        for i, rbm in enumerate(stack.rbms[:n_layers]):
+            init_visible_bias(rbm, data)
+            epochs = int(self.pretrain_epochs)
+            if epochs > 0:
+                # Only the first layer reports to the pruner: its reconstruction error is
+                # measured on the data itself, so trials can be compared on it.
+                with budget.fit_scope(deadlines[i], trial if i == 0 else None):
+                    h = train_rbm(
+                        rbm, data, max_epochs=epochs, learning_rate=float(self.pretrain_lr), batch_size=int(self.batch_size),
+                        cd_k=int(self.cd_k), persistent=bool(self.persistent), weight_decay=float(self.weight_decay),
+                        generator_cpu=g_cpu, generator=g_dev,
+                    )
+                histories.append({"layer": i, "epochs": h.epochs, "reconstruction_error": list(h.losses), "stopped_by": h.stopped_by, "seconds": h.seconds})
+            with torch.no_grad():
+                data = rbm.hidden_probs(data)
+        stack.eval()
+        return stack, histories
+
+    def _up(self, V: np.ndarray, layers=None) -> np.ndarray:
+        dev = next(self.stack_.parameters()).device
+        with torch.no_grad():
+            parts = [self.stack_.up(torch.as_tensor(V[i : i + CHUNK], device=dev), layers).cpu().numpy() for i in range(0, len(V), CHUNK)]
+        return np.concatenate(parts).astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+
+class DBNEmbedder(TransformerMixin, _DBNBase):
+    """embed: `transform` returns the top layer's hidden probabilities."""
+
+    def __init__(self, image_shape=None, hidden_layer_sizes=(256,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=30, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, random_state=None, device="auto"):
+        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+
+    @small_data_threads
+    def fit(self, X, y=None):
+        V = self._start(X)
+        self.stack_, self.history_ = self._pretrain(V)
+        return self
+
+    @small_data_threads
+    def transform(self, X):
+        check_is_fitted(self, "stack_")
+        return self._up(self._encode(self._validated(X, reset=False)))
+
+
+class DBNGenerator(_DBNBase):
+    """generate: Gibbs sampling in the top RBM, then a mean-field down pass to the data.
+
+    Chains start from independent Bernoulli (or Gaussian) draws matching the mean of the top
+    RBM's inputs over the training rows, so no training row is copied into a sample.
+
+    Parameters (beyond the shared ones):
+        gibbs_steps: block Gibbs steps in the top RBM per sample.
+    """
+
+    def __init__(self, image_shape=None, hidden_layer_sizes=(256,), visible="auto", cd_k=1, persistent=True, pretrain_epochs=30, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, gibbs_steps=200, random_state=None, device="auto"):
+        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+        self.gibbs_steps = gibbs_steps
+
+    @small_data_threads
+    def fit(self, X, y=None):
+        V = self._start(X)
+        self.stack_, self.history_ = self._pretrain(V)
+        top_input = self._up(V, len(self.sizes_) - 1)
+        self.top_input_mean_ = top_input.mean(axis=0)
+        self.top_input_sd_ = top_input.std(axis=0)
+        return self
+
+    @small_data_threads
+    def sample(self, n, random_state=None):
+        check_is_fitted(self, "stack_")
+        seed = self.random_state if random_state is None else random_state
+        dev = next(self.stack_.parameters()).device
+        g = torch_generator(derive_seed(seed, "sample"), device=str(dev))
+        top = self.stack_.rbms[-1]
+        mean = torch.as_tensor(self.top_input_mean_, dtype=torch.float32, device=dev)
+        parts = []
+        with torch.no_grad():
+            for start in range(0, int(n), CHUNK):
+                m = min(CHUNK, int(n) - start)
+                if top.visible == "bernoulli":
+                    v = (torch.rand((m, top.n_visible), generator=g, device=dev) < mean.clamp(0, 1)).float()
+                else:
+                    sd = torch.as_tensor(self.top_input_sd_, dtype=torch.float32, device=dev)
+                    v = mean + sd * torch.randn((m, top.n_visible), generator=g, device=dev)
+                _, v_mean = top.gibbs(v, int(max(self.gibbs_steps, 1)), g)
+                x = self.stack_.down(v_mean, len(self.stack_.rbms) - 1)
+                parts.append(x.cpu().numpy())
+        V = np.concatenate(parts) if parts else np.zeros((0, self.n_visible_))
+        return self._decode_samples(V, numpy_rng(derive_seed(seed, "decode")))
+
+
+class DBNDetector(_DBNBase):
+    """detect: `score_samples` = -F(v), the free energy of the first RBM (higher = more normal);
+    `predict` flags rows below the 5 % quantile of the training rows' scores as -1. Only the
+    first RBM is trained: the free energy of the layers above does not enter the score."""
+
+    def __init__(self, image_shape=None, hidden_layer_sizes=(64,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=50, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, random_state=None, device="auto"):
+        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+
+    @small_data_threads
+    def fit(self, X, y=None):
+        V = self._start(X)
+        self.stack_, self.history_ = self._pretrain(V, layers=1)
+        self.offset_ = float(np.quantile(self._scores(V), 0.05))
+        return self
+
+    def _scores(self, V):
+        rbm = self.stack_.rbms[0]
+        dev = rbm.W.device
+        with torch.no_grad():
+            parts = [(-rbm.free_energy(torch.as_tensor(V[i : i + CHUNK], device=dev))).cpu().numpy() for i in range(0, len(V), CHUNK)]
+        return np.concatenate(parts).astype(np.float64)
+
+    @small_data_threads
+    def score_samples(self, X):
+        check_is_fitted(self, "stack_")
+        return self._scores(self._encode(self._validated(X, reset=False)))
+
+    def decision_function(self, X):
+        return self.score_samples(X) - self.offset_
+
+    @small_data_threads
+    def predict(self, X):
+        return np.where(self.decision_function(X) >= 0, 1, -1)
+
+
+class DBNDenoiser(TransformerMixin, _DBNBase):
+    """denoise: up through the stack with hidden probabilities, then a mean-field pass down:
+    what the stack cannot represent (most of the noise) is left out."""
+
+    def __init__(self, image_shape=None, hidden_layer_sizes=(256,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=30, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, random_state=None, device="auto"):
+        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+
+    @small_data_threads
+    def fit(self, X, y=None):
+        V = self._start(X)
+        self.stack_, self.history_ = self._pretrain(V)
+        return self
+
+    @small_data_threads
+    def transform(self, X):
+        check_is_fitted(self, "stack_")
+        V = self._encode(self._validated(X, reset=False))
+        dev = next(self.stack_.parameters()).device
+        with torch.no_grad():
+            parts = [self.stack_.down(self.stack_.up(torch.as_tensor(V[i : i + CHUNK], device=dev))).cpu().numpy() for i in range(0, len(V), CHUNK)]
+        out = np.concatenate(parts) if parts else np.zeros_like(V)
+        return self._decode_denoised(out, X)
+
+
+class _FineTuned(_DBNBase):
+    """Pretrain, then fine-tune the unrolled stack with an output layer.
+
+    Parameters (beyond the shared ones):
+        finetune_epochs, finetune_lr, dropout, patience: backpropagation (Adam), with early
+            stopping on a validation share of the rows when there are enough of them.
+        pretrain_share: share of the fit's time given to pretraining when there is a deadline.
+        validation_fraction: rows held out for early stopping (none under 40 rows).
+    """
+
+    _torch_modules = ("net_",)
+
+    def _store_finetune(self, finetune_epochs, finetune_lr, dropout, patience, pretrain_share, validation_fraction):
+        self.finetune_epochs = finetune_epochs
+        self.finetune_lr = finetune_lr
+        self.dropout = dropout
+        self.patience = patience
+        self.pretrain_share = pretrain_share
+        self.validation_fraction = validation_fraction
+
+    def _split(self, n, strata=None):
+        rng = numpy_rng(derive_seed(self.random_state, "valid"))
+        if n < 40 or not self.validation_fraction:
+            return np.arange(n), np.zeros(0, dtype=int)
+        if strata is None:
+            order = rng.permutation(n)
+            k = max(1, int(round(n * float(self.validation_fraction))))
+            return np.sort(order[k:]), np.sort(order[:k])
+        train, valid = [], []
+        for c in np.unique(strata):
+            rows = rng.permutation(np.flatnonzero(strata == c))
+            k = int(round(len(rows) * float(self.validation_fraction))) if len(rows) >= 4 else 0
+            valid.extend(rows[:k])
+            train.extend(rows[k:])
+        return np.sort(np.asarray(train, dtype=int)), np.sort(np.asarray(valid, dtype=int))
+
+    def _fit_network(self, V, targets, loss_fn, strata=None):
+        train_idx, valid_idx = self._split(len(V), strata)
+        share = float(self.pretrain_share) if int(self.pretrain_epochs) > 0 else 0.0
+        self.history_ = {"pretrain": []}
+        stack = None
+        if share > 0:
+            end = layer_budget([share, 1.0 - share])[0] if share < 1 else None
+            with budget.fit_scope(end, None):
+                stack, self.history_["pretrain"] = self._pretrain(V, report=False)
+        with torch_seed(derive_seed(self.random_state, "head")):
+            net = FineTuneNet(self.n_visible_, self.sizes_, self.n_outputs_, self.dropout).to(self.device_)
+        if stack is not None:
+            net.load_stack(stack)
+        Xt = torch.as_tensor(V[train_idx], device=self.device_)
+        Yt = targets[train_idx].to(self.device_)
+        opt = torch.optim.Adam(net.parameters(), lr=float(self.finetune_lr))
+        g_cpu = torch_generator(derive_seed(self.random_state, "finetune"))
+        bs = int(min(self.batch_size, len(Xt)))
+
+        def run_epoch(epoch):
+            net.train()
+            total, count = 0.0, 0
+            for idx in iterate_minibatches(len(Xt), bs, generator=g_cpu):
+                idx = idx.to(self.device_)
+                loss = loss_fn(net(Xt[idx]), Yt[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(idx)
+                count += len(idx)
+            return total / max(count, 1)
+
+        validate = None
+        if len(valid_idx):
+            Xv = torch.as_tensor(V[valid_idx], device=self.device_)
+            Yv = targets[valid_idx].to(self.device_)
+
+            def validate():
+                net.eval()
+                with torch.no_grad():
+                    return -float(loss_fn(net(Xv), Yv))
+
+        h = train_epochs(run_epoch, int(self.finetune_epochs), validate=validate, module=net, patience=self.patience if validate else None)
+        # Predictions run in double precision, so that a row's output does not depend on
+        # which other rows share its batch.
+        net = net.double().eval()
+        self.history_["finetune"] = {"epochs": h.epochs, "losses": list(h.losses), "scores": list(h.scores), "stopped_by": h.stopped_by, "best_epoch": h.best_epoch}
+        self.net_ = net
+        return net, valid_idx
+
+    def _outputs(self, V) -> np.ndarray:
+        dev = next(self.net_.parameters()).device
+        with torch.no_grad():
+            parts = [self.net_(torch.as_tensor(V[i : i + CHUNK], dtype=torch.float64, device=dev)).cpu().numpy() for i in range(0, len(V), CHUNK)]
+        return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, self.n_outputs_))
+
+
+class DBNClassifier(ClassifierMixin, _FineTuned):
+    """classify: pretrained stack + softmax layer, fine-tuned on cross-entropy."""
+
+    def __init__(self, image_shape=None, hidden_layer_sizes=(64,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=5, pretrain_lr=1e-2, batch_size=32, weight_decay=1e-4, finetune_epochs=100, finetune_lr=3e-3, dropout=0.0, patience=20, pretrain_share=0.4, validation_fraction=0.15, random_state=None, device="auto"):
+        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+        self._store_finetune(finetune_epochs, finetune_lr, dropout, patience, pretrain_share, validation_fraction)
+
+    @small_data_threads
+    def fit(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        X = self._validated(X, reset=True)
+        y = column_or_1d(np.asarray(y), warn=True)
+        check_classification_targets(y)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in the data, but the data contains only one class: {self.classes_[0]!r}")
+        V = self._start(X, reset=False)
+        self.n_outputs_ = len(self.classes_)
+        self._fit_network(V, torch.as_tensor(codes, dtype=torch.long), torch.nn.functional.cross_entropy, strata=codes)
+        return self
+
+    @small_data_threads
+    def predict_proba(self, X):
+        check_is_fitted(self, "net_")
+        logits = self._outputs(self._encode(self._validated(X, reset=False)))
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    @small_data_threads
+    def predict(self, X):
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class DBNRegressor(RegressorMixin, _FineTuned):
+    """regress: pretrained stack + linear output, fine-tuned on squared error of the
+    standardised target. `predict(X, return_std=True)` adds a constant spread: the root mean
+    squared error on the rows held out for early stopping (on the training rows when none are),
+    a plain, homoscedastic error bar rather than a per-row uncertainty."""
+
+    def __init__(self, image_shape=None, hidden_layer_sizes=(64,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=5, pretrain_lr=1e-2, batch_size=32, weight_decay=1e-4, finetune_epochs=100, finetune_lr=3e-3, dropout=0.0, patience=20, pretrain_share=0.4, validation_fraction=0.15, random_state=None, device="auto"):
+        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+        self._store_finetune(finetune_epochs, finetune_lr, dropout, patience, pretrain_share, validation_fraction)
+
+    @small_data_threads
+    def fit(self, X, y):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        X = self._validated(X, reset=True)
+        y = column_or_1d(np.asarray(y), warn=True).astype(np.float64)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        V = self._start(X, reset=False)
+        self.y_mean_, sd = float(y.mean()), float(y.std())
+        self.y_scale_ = sd if sd > 0 else 1.0
+        self.n_outputs_ = 1
+        target = torch.as_tensor(((y - self.y_mean_) / self.y_scale_).reshape(-1, 1), dtype=torch.float32)
+        _, valid_idx = self._fit_network(V, target, torch.nn.functional.mse_loss)
+        rows = valid_idx if len(valid_idx) else np.arange(len(y))
+        pred = self._outputs(V[rows])[:, 0] * self.y_scale_ + self.y_mean_
+        self.std_ = float(np.sqrt(np.mean((pred - y[rows]) ** 2)))
+        return self
+
+    @small_data_threads
+    def predict(self, X, return_std=False):
+        check_is_fitted(self, "net_")
+        mean = self._outputs(self._encode(self._validated(X, reset=False)))[:, 0] * self.y_scale_ + self.y_mean_
+        if return_std:
+            return mean, np.full(len(mean), self.std_)
+        return mean

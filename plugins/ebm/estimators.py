@@ -1,0 +1,493 @@
+"""Energy-based estimators: one energy network E(x), three tasks.
+
+Training (`training=`):
+
+- ``"dsm"`` (default, stable): denoising score matching over a geometric ladder of noise levels
+  (Vincent, 2011; Song & Ermon, 2019). For clean x, noise z and level sigma, the score
+  s = -dE/dx of the noisy point x + sigma z should point back to x: the loss is
+  |sigma s(x + sigma z, sigma) + z|^2, averaged over levels drawn at random. It needs no
+  sampling during training, so it cannot diverge the way contrastive training can.
+- ``"cd"``: contrastive divergence with short-run stochastic-gradient Langevin dynamics and a
+  replay buffer of past chains (Du & Mordatch, 2019, "Implicit generation and modeling with
+  energy-based models"): the loss lowers the energy of data and raises that of the chains'
+  samples.
+
+Stabilisers: a Gaussian base energy that keeps E bounded below (see `nets`); gradient-norm
+clipping (`clip_grad`) in both modes; in ``cd`` mode an energy regulariser
+`energy_reg * (E(x+)^2 + E(x-)^2)` that stops energies drifting apart (Du & Mordatch), 5 % of
+chains restarted from noise, and optional spectral normalisation of every weight
+(`spectral_norm`), which bounds how steep the energy can get.
+
+Tasks:
+
+- detect: `score_samples` = -E(x, sigma) at a level set by the data's nearest-neighbour
+  distances, averaged over noise draws (higher = more normal).
+- generate: annealed Langevin dynamics down the ladder, then one Tweedie denoising step; tables
+  are decoded by the core's `TabularEncoder` (categories, integers, ranges, missing values).
+- denoise: Tweedie's formula, x_hat = x + sigma^2 s(x, sigma) (Efron, 2011), with sigma given
+  by `noise_std` or estimated from the noisy rows themselves (see `EnergyDenoiser`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+import torch._dynamo  # noqa: F401 - the first optimizer loads it (seconds); here that cost stays out of fit's deadline
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from advisor import budget
+from advisor.measure import thread_limit
+from advisor.nn.device import resolve_device
+from advisor.nn.persist import TorchStateMixin
+from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
+from advisor.nn.training import iterate_minibatches, train_epochs
+from advisor_plugins.ebm.inputs import InputsMixin
+from advisor_plugins.ebm.nets import ConvEnergy, MLPEnergy, geometric_sigmas
+
+TRAININGS = ("dsm", "cd")
+CHUNK = 1024
+
+
+class _EnergyModel(InputsMixin, TorchStateMixin, BaseEstimator):
+    """Shared parameters and training of the energy estimators.
+
+    Parameters:
+        image_shape: (H, W) or (H, W, C) for images given as pixel columns; None for tables
+            (an (N, H, W[, C]) array is read as images whatever this says).
+        training: "dsm" (denoising score matching) or "cd" (contrastive divergence with SGLD).
+        width, depth: hidden width and number of hidden layers of the MLP (tables); images
+            use `width` channels in a three-block conv net.
+        n_sigmas, sigma_min, sigma_max: the noise ladder in standardised units (images: the
+            pixel range mapped to [-1, 1]); sigma_max=None takes the largest distance between
+            training rows, as Song & Ermon (2020) recommend.
+        spectral_norm: spectral normalisation of every weight.
+        learning_rate, weight_decay, batch_size, max_epochs, patience, clip_grad: Adam training.
+        energy_reg, sgld_steps, sgld_step, buffer_size: contrastive-divergence settings (the
+            SGLD step is alpha in x <- x - alpha/2 dE/dx + sqrt(alpha) noise).
+        langevin_steps, langevin_step: sampling; level i takes steps of size
+            langevin_step * sigma_i^2.
+        numeric: how the table's numeric columns are encoded ("quantile" or "standard"; the
+            denoiser always uses "standard").
+        random_state, device: seed and "auto" | "cpu" | "cuda" (set by the advisor).
+    """
+
+    _torch_modules = ("net_",)
+    numeric = "standard"  # overridden by the estimators that take it as a parameter
+    langevin_steps = 50
+    langevin_step = 0.1
+
+    def _store_common(self, image_shape, training, width, depth, n_sigmas, sigma_min, sigma_max, spectral_norm, learning_rate, weight_decay, batch_size, max_epochs, patience, clip_grad, energy_reg, sgld_steps, sgld_step, buffer_size, random_state, device):
+        self.image_shape = image_shape
+        self.training = training
+        self.width = width
+        self.depth = depth
+        self.n_sigmas = n_sigmas
+        self.sigma_min = sigma_min
+        self.sigma_max = sigma_max
+        self.spectral_norm = spectral_norm
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.clip_grad = clip_grad
+        self.energy_reg = energy_reg
+        self.sgld_steps = sgld_steps
+        self.sgld_step = sgld_step
+        self.buffer_size = buffer_size
+        self.random_state = random_state
+        self.device = device
+
+    # -- building --------------------------------------------------------------------------
+    def _build_module(self, attr="net_"):
+        if self.image_shape_ is not None and len(self.image_shape_) >= 2 and min(self.image_shape_[:2]) >= 4:
+            return ConvEnergy(self.image_shape_, width=int(self.width_), spectral=bool(self.spectral_norm))
+        return MLPEnergy(int(self.dim_), width=int(self.width_), depth=int(self.depth), spectral=bool(self.spectral_norm))
+
+    def _check_params(self):
+        if self.training not in TRAININGS:
+            raise ValueError(f"training must be one of {TRAININGS}, got {self.training!r}")
+        if not (self.sigma_min > 0):
+            raise ValueError(f"sigma_min must be positive, got {self.sigma_min!r}")
+        if int(self.depth) < 1 or int(self.width) < 1 or int(self.n_sigmas) < 1:
+            raise ValueError("depth, width and n_sigmas must be at least 1")
+
+    def _noise_ladder(self, Z: np.ndarray) -> np.ndarray:
+        if self.training == "cd":
+            return np.array([1.0])
+        sigma_max = self.sigma_max
+        if sigma_max is None:
+            rng = numpy_rng(derive_seed(self.random_state, "ladder"))
+            sub = Z[rng.permutation(len(Z))[:500]].astype(np.float64)
+            sq = (sub * sub).sum(1)
+            d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * sub @ sub.T, 0)
+            sigma_max = float(np.sqrt(d2.max())) if len(sub) > 1 else 1.0
+        sigma_max = max(float(sigma_max), 2.0 * float(self.sigma_min))
+        return np.array(geometric_sigmas(sigma_max, float(self.sigma_min), int(self.n_sigmas)))
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, X, y=None):
+        # Small data trains faster on one thread than on several that wait for each other.
+        with thread_limit(len(X)):
+            return self._fit(X)
+
+    def _fit(self, X):
+        self._check_params()
+        Z = self._fit_inputs(X)
+        if len(Z) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 rows, got {len(Z)}")
+        self.dim_ = int(Z.shape[1])
+        self.width_ = int(self.width) if self.image_shape_ is None else max(8, int(self.width) // 4)
+        self.device_ = resolve_device(self.device)
+        self.sigmas_ = self._noise_ladder(Z)
+        with torch_seed(self.random_state):
+            net = self._build_module().to(self.device_)
+        self.net_ = net
+        rng = numpy_rng(derive_seed(self.random_state, "split"))
+        order = rng.permutation(len(Z))
+        n_valid = min(len(Z) // 10, 1000) if len(Z) >= 60 else 0
+        valid, train = Z[order[:n_valid]], Z[order[n_valid:]]
+        g_cpu = torch_generator(derive_seed(self.random_state, "batches"))
+        g_dev = torch_generator(derive_seed(self.random_state, "noise"), device=self.device_)
+        Xt = torch.as_tensor(train, device=self.device_)
+        opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay))
+        with budget.fit_scope(self._training_deadline(Z), budget.current_trial()):
+            if self.training == "dsm":
+                history = self._fit_dsm(net, Xt, valid, opt, g_cpu, g_dev)
+            else:
+                history = self._fit_cd(net, Xt, opt, g_cpu, g_dev)
+        net.eval()
+        self.history_ = {"losses": list(history.losses), "scores": list(history.scores), "epochs": history.epochs, "stopped_by": history.stopped_by, "seconds": history.seconds}
+        self.n_train_ = int(len(train))
+        self._after_fit(Z)
+        return self
+
+    def _after_fit(self, Z):
+        """Hook for the task estimators (calibration on the training rows)."""
+
+    def _answer_passes(self) -> int:
+        """Score evaluations per row that the end of `fit` and the estimator's first answer
+        cost (each task estimator says how many)."""
+        return 0
+
+    def _training_deadline(self, Z) -> float | None:
+        """Training stops early enough that what follows the fit still meets the deadline:
+        the calibration at the end of `fit`, and the first answer the advisor asks for (a
+        Langevin sampler takes hundreds of score evaluations). That time is measured on one
+        score evaluation of the untrained network and capped at half of the time left."""
+        left = budget.time_left()
+        if not math.isfinite(left) or not self._answer_passes():
+            return None
+        m = min(len(Z), 256)
+        probe = torch.as_tensor(Z[:m], device=self.device_)
+        sigma = torch.tensor([float(self.sigmas_[-1])], device=self.device_)
+        self.net_.score(probe, sigma)  # warm-up
+        t0 = time.monotonic()
+        self.net_.score(probe, sigma)
+        per_row = (time.monotonic() - t0) / m
+        reserve = min(2.0 * per_row * self._reserve_rows(len(Z)) * self._answer_passes(), 0.5 * left)
+        return time.monotonic() + left - reserve
+
+    def _reserve_rows(self, n: int) -> int:
+        return n
+
+    def _dsm_loss(self, net, x, sig, z, create_graph):
+        xn = (x + sig.reshape(-1, 1) * z).detach().requires_grad_(True)
+        e = net.energy(xn, sig)
+        (grad,) = torch.autograd.grad(e.sum(), xn, create_graph=create_graph)
+        return 0.5 * ((z - sig.reshape(-1, 1) * grad) ** 2).sum(dim=1).mean() / x.shape[1]
+
+    def _fit_dsm(self, net, Xt, valid, opt, g_cpu, g_dev):
+        sigmas = torch.as_tensor(self.sigmas_, dtype=torch.float32, device=self.device_)
+        L = len(self.sigmas_)
+        bs = int(min(self.batch_size, len(Xt)))
+        clip = float(self.clip_grad) if self.clip_grad else None
+
+        def run_epoch(epoch):
+            net.train()
+            total, count = 0.0, 0
+            for idx in iterate_minibatches(len(Xt), bs, generator=g_cpu):
+                x = Xt[idx.to(self.device_)]
+                levels = torch.randint(L, (len(x),), generator=g_cpu).to(self.device_)
+                z = torch.randn(x.shape, generator=g_dev, device=self.device_)
+                loss = self._dsm_loss(net, x, sigmas[levels], z, create_graph=True)
+                opt.zero_grad()
+                loss.backward()
+                if clip:
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+                opt.step()
+                total += float(loss.detach()) * len(x)
+                count += len(x)
+            return total / max(count, 1)
+
+        validate = None
+        if len(valid):
+            g_val = torch_generator(derive_seed(self.random_state, "valid"), device=self.device_)
+            xv = torch.as_tensor(valid, device=self.device_)
+            zv = torch.randn(xv.shape, generator=g_val, device=self.device_)
+            sv = sigmas[torch.arange(len(xv), device=self.device_) % L]
+
+            def validate():
+                net.eval()
+                return -float(self._dsm_loss(net, xv, sv, zv, create_graph=False))
+
+        return train_epochs(run_epoch, int(self.max_epochs), validate=validate, module=net, patience=self.patience)
+
+    def _sgld(self, net, x, steps, alpha, sigma, g_dev):
+        noise = math.sqrt(alpha)
+        for _ in range(steps):
+            grad = -net.score(x, sigma)
+            x = (x - 0.5 * alpha * grad + noise * torch.randn(x.shape, generator=g_dev, device=x.device)).detach()
+        return x
+
+    def _fit_cd(self, net, Xt, opt, g_cpu, g_dev):
+        sigma = torch.tensor([float(self.sigmas_[0])], device=self.device_)
+        d = Xt.shape[1]
+        buffer = self._noise_on(int(self.buffer_size), d, g_dev, self.device_)
+        bs = int(min(self.batch_size, len(Xt)))
+        clip = float(self.clip_grad) if self.clip_grad else None
+        alpha, steps, reg = float(self.sgld_step), int(self.sgld_steps), float(self.energy_reg)
+
+        def run_epoch(epoch):
+            total, count = 0.0, 0
+            for idx in iterate_minibatches(len(Xt), bs, generator=g_cpu):
+                x = Xt[idx.to(self.device_)]
+                pick = torch.randint(len(buffer), (len(x),), generator=g_cpu).to(self.device_)
+                start = buffer[pick]
+                fresh = torch.rand(len(x), generator=g_dev, device=self.device_) < 0.05
+                start = torch.where(fresh[:, None], self._noise_on(len(x), d, g_dev, self.device_), start)
+                net.eval()
+                neg = self._sgld(net, start, steps, alpha, sigma, g_dev)
+                buffer[pick] = neg
+                net.train()
+                e_pos, e_neg = net.energy(x, sigma), net.energy(neg, sigma)
+                loss = e_pos.mean() - e_neg.mean() + reg * (e_pos**2 + e_neg**2).mean()
+                opt.zero_grad()
+                loss.backward()
+                if clip:
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+                opt.step()
+                total += float(loss.detach()) * len(x)
+                count += len(x)
+            return total / max(count, 1)
+
+        # Contrastive losses are not comparable with score-matching ones, so cd trials do not
+        # report to the Optuna pruner (they still stop at the deadline).
+        with budget.fit_scope(budget.deadline(), None):
+            return train_epochs(run_epoch, int(self.max_epochs), patience=None)
+
+    # -- inference helpers -----------------------------------------------------------------
+    def _torch_device(self):
+        return next(self.net_.parameters()).device
+
+    def _energy(self, Z: np.ndarray, sigma: float) -> np.ndarray:
+        dev = self._torch_device()
+        out = []
+        with torch.no_grad():
+            s = torch.tensor([float(sigma)], device=dev)
+            for i in range(0, len(Z), CHUNK):
+                out.append(self.net_.energy(torch.as_tensor(Z[i : i + CHUNK], device=dev), s).cpu().numpy())
+        return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+
+    def _score_fn(self, Z: np.ndarray, sigma: float) -> np.ndarray:
+        dev = self._torch_device()
+        s = torch.tensor([float(sigma)], device=dev)
+        out = [self.net_.score(torch.as_tensor(Z[i : i + CHUNK], device=dev), s).detach().cpu().numpy() for i in range(0, len(Z), CHUNK)]
+        return np.concatenate(out).astype(np.float64) if out else np.zeros_like(Z, dtype=np.float64)
+
+    def _sample_encoded(self, n: int, seed) -> np.ndarray:
+        dev = self._torch_device()
+        g = torch_generator(derive_seed(seed, "sample"), device=str(dev))
+        d = self.dim_
+        parts = []
+        for start in range(0, n, 2048):
+            m = min(2048, n - start)
+            if self.training == "cd":
+                x = self._noise_on(m, d, g, dev)
+                sigma = torch.tensor([float(self.sigmas_[0])], device=dev)
+                x = self._sgld(self.net_, x, int(self.sgld_steps) * 10, float(self.sgld_step), sigma, g)
+            else:
+                x = torch.randn((m, d), generator=g, device=dev) * float(self.sigmas_[0])
+                for s in self.sigmas_:
+                    alpha = float(self.langevin_step) * float(s) ** 2
+                    sig = torch.tensor([float(s)], device=dev)
+                    for _ in range(int(self.langevin_steps)):
+                        x = (x + 0.5 * alpha * self.net_.score(x, sig) + math.sqrt(alpha) * torch.randn(x.shape, generator=g, device=dev)).detach()
+                last = torch.tensor([float(self.sigmas_[-1])], device=dev)
+                x = (x + float(self.sigmas_[-1]) ** 2 * self.net_.score(x, last)).detach()
+            parts.append(x.cpu().numpy())
+        return np.concatenate(parts).astype(np.float64)
+
+    def _noise_on(self, n, d, g, dev):
+        if self.image_shape_ is not None:
+            return torch.rand((n, d), generator=g, device=dev) * 2 - 1
+        return torch.randn((n, d), generator=g, device=dev)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+
+class EnergyGenerator(_EnergyModel):
+    """generate: `sample(n)` by annealed Langevin dynamics on the learned energy (in ``cd``
+    mode, by a long SGLD chain from noise)."""
+
+    def __init__(self, image_shape=None, training="dsm", width=128, depth=3, n_sigmas=10, sigma_min=0.05, sigma_max=None, spectral_norm=False, learning_rate=1e-3, weight_decay=0.0, batch_size=128, max_epochs=200, patience=20, clip_grad=1.0, energy_reg=0.1, sgld_steps=20, sgld_step=0.01, buffer_size=5000, langevin_steps=50, langevin_step=0.1, numeric="quantile", random_state=None, device="auto"):
+        self._store_common(image_shape, training, width, depth, n_sigmas, sigma_min, sigma_max, spectral_norm, learning_rate, weight_decay, batch_size, max_epochs, patience, clip_grad, energy_reg, sgld_steps, sgld_step, buffer_size, random_state, device)
+        self.langevin_steps = langevin_steps
+        self.langevin_step = langevin_step
+        self.numeric = numeric
+
+    def _answer_passes(self):
+        return int(self.sgld_steps) * 10 if self.training == "cd" else int(self.n_sigmas) * int(self.langevin_steps) + 1
+
+    def _reserve_rows(self, n):
+        return max(n, 1000)  # the advisor scores a generator on at least 500 samples
+
+    def sample(self, n, random_state=None):
+        check_is_fitted(self, "net_")
+        seed = self.random_state if random_state is None else random_state
+        with thread_limit(int(n)):
+            Z = self._sample_encoded(int(n), seed)
+        if self.image_shape_ is not None:
+            Z = np.clip(Z, -1.0, 1.0)
+        return self._decode_samples(Z, numpy_rng(derive_seed(seed, "decode")))
+
+
+class EnergyDetector(_EnergyModel):
+    """detect: `score_samples` = -energy (higher = more normal); `predict` flags the rows whose
+    score falls below the 5 % quantile of the training rows' scores as -1.
+
+    Energies are read at one level sigma of the ladder, averaged over a fixed bank of noise
+    draws: -mean_k E(x + sigma eps_k, sigma). At level sigma the network only ever saw points
+    at a distance of about sigma * sqrt(d) from the data, so reading it there (rather than at the
+    clean point) keeps the score where it was trained. The level is `detect_scale` times the
+    median distance between a training row and its nearest neighbour: small enough to see
+    broken dependencies between columns, large enough to generalise between training rows
+    (at the smallest levels a flexible energy on few rows learns the rows themselves).
+    In ``cd`` mode the energy is read as it is, at the one level it was trained on.
+
+    Parameters (beyond the shared ones):
+        detect_scale: the level, in multiples of the median nearest-neighbour distance.
+        n_draws: noise draws averaged per row.
+    """
+
+    def __init__(self, image_shape=None, training="dsm", width=128, depth=3, n_sigmas=10, sigma_min=0.05, sigma_max=None, spectral_norm=False, learning_rate=1e-3, weight_decay=0.0, batch_size=128, max_epochs=200, patience=20, clip_grad=1.0, energy_reg=0.1, sgld_steps=20, sgld_step=0.01, buffer_size=5000, numeric="standard", detect_scale=0.5, n_draws=16, random_state=None, device="auto"):
+        self._store_common(image_shape, training, width, depth, n_sigmas, sigma_min, sigma_max, spectral_norm, learning_rate, weight_decay, batch_size, max_epochs, patience, clip_grad, energy_reg, sgld_steps, sgld_step, buffer_size, random_state, device)
+        self.numeric = numeric
+        self.detect_scale = detect_scale
+        self.n_draws = n_draws
+
+    def _answer_passes(self):
+        return max(1, int(self.n_draws) // 3)  # energies without gradients cost about a third
+
+    def _after_fit(self, Z):
+        from sklearn.neighbors import NearestNeighbors
+
+        rng = numpy_rng(derive_seed(self.random_state, "detect"))
+        if self.training == "cd":
+            self.detect_sigma_ = float(self.sigmas_[0])
+            self.noise_bank_ = np.zeros((1, Z.shape[1]), dtype=np.float32)
+        else:
+            sub = Z[rng.permutation(len(Z))[:2000]]
+            nn_dist = NearestNeighbors(n_neighbors=2).fit(sub).kneighbors(sub)[0][:, 1]
+            sigma = float(self.detect_scale) * float(np.median(nn_dist))
+            self.detect_sigma_ = float(np.clip(sigma, self.sigmas_[-1], self.sigmas_[0]))
+            self.noise_bank_ = rng.normal(size=(int(self.n_draws), Z.shape[1])).astype(np.float32)
+        self.offset_ = float(np.quantile(self._scores(Z), 0.05))
+
+    def _scores(self, Z):
+        sigma = self.detect_sigma_
+        return -np.mean([self._energy(Z + sigma * eps, sigma) for eps in self.noise_bank_], axis=0)
+
+    def score_samples(self, X):
+        check_is_fitted(self, "net_")
+        with thread_limit(len(X)):
+            return self._scores(self._encode(X))
+
+    def decision_function(self, X):
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        return np.where(self.decision_function(X) >= 0, 1, -1)
+
+
+class EnergyDenoiser(TransformerMixin, _EnergyModel):
+    """denoise: one Tweedie step x + sigma^2 s(x, sigma) from the learned score.
+
+    The noise level comes from `noise_std` (in the data's units: per-column standard deviations
+    for tables, a fraction of the pixel range for images) or, when None, from the noisy rows
+    themselves: at fit time the estimator records how large the Tweedie correction is, at each
+    level, for training rows noised at that level; at transform time it picks the level where
+    the correction on the given rows matches that record (a larger correction than expected
+    means more noise than assumed). Numeric columns are encoded as plain z-scores, so that
+    additive noise stays additive.
+    """
+
+    def __init__(self, image_shape=None, training="dsm", width=128, depth=3, n_sigmas=10, sigma_min=0.05, sigma_max=None, spectral_norm=False, learning_rate=1e-3, weight_decay=0.0, batch_size=128, max_epochs=200, patience=20, clip_grad=1.0, energy_reg=0.1, sgld_steps=20, sgld_step=0.01, buffer_size=5000, noise_std=None, random_state=None, device="auto"):
+        self._store_common(image_shape, training, width, depth, n_sigmas, sigma_min, sigma_max, spectral_norm, learning_rate, weight_decay, batch_size, max_epochs, patience, clip_grad, energy_reg, sgld_steps, sgld_step, buffer_size, random_state, device)
+        self.noise_std = noise_std
+
+    N_GRID = 24
+
+    def _answer_passes(self):
+        return 2 * self.N_GRID + 1  # calibration at fit, noise estimate and step at transform
+
+    def _reserve_rows(self, n):
+        return 256
+
+    def _noise_grid(self) -> np.ndarray:
+        lo, hi = math.log(self.sigmas_[-1]), math.log(self.sigmas_[0])
+        return np.exp(np.linspace(lo, hi, self.N_GRID))
+
+    def _correction_ratio(self, Z, sigma) -> float:
+        corr = sigma**2 * self._score_fn(Z, sigma)
+        return float(np.mean((corr**2).sum(axis=1)) / (Z.shape[1] * sigma**2))
+
+    def _after_fit(self, Z):
+        rng = numpy_rng(derive_seed(self.random_state, "calibrate"))
+        sub = Z[rng.permutation(len(Z))[:256]].astype(np.float32)
+        ratios = []
+        for sigma in self._noise_grid():
+            noisy = (sub + sigma * rng.normal(size=sub.shape)).astype(np.float32)
+            ratios.append(self._correction_ratio(noisy, sigma))
+        self.calibration_ratio_ = np.asarray(ratios)
+
+    def _encoded_sigma(self, noise_std) -> float:
+        if self.image_shape_ is not None:
+            return float(noise_std) * 2.0  # pixel-range fraction -> [-1, 1] units
+        return float(noise_std) * float(np.median(1.0 / self.z_scale_[self.encoder_.numeric_columns_])) if self.encoder_.numeric_columns_ else float(noise_std)
+
+    def estimate_noise(self, Z) -> float:
+        """The noise level (in encoded units) that best explains the Tweedie corrections on Z."""
+        rng = numpy_rng(derive_seed(self.random_state, "estimate"))
+        sub = Z[rng.permutation(len(Z))[:256]]
+        grid = self._noise_grid()
+        gap = np.array([math.log(max(self._correction_ratio(sub, s), 1e-12) / max(r, 1e-12)) for s, r in zip(grid, self.calibration_ratio_)])
+        above = gap > 0  # more correction than expected at this level: the noise is larger
+        if above.all():
+            return float(grid[-1])
+        if not above.any():
+            return float(grid[0])
+        i = int(np.flatnonzero(above)[-1])
+        if i + 1 >= len(grid):
+            return float(grid[-1])
+        t = gap[i] / (gap[i] - gap[i + 1])
+        return float(math.exp(math.log(grid[i]) + t * (math.log(grid[i + 1]) - math.log(grid[i]))))
+
+    def transform(self, X):
+        check_is_fitted(self, "net_")
+        Z = self._encode(X)
+        with thread_limit(len(Z)):
+            sigma = self.estimate_noise(Z) if self.noise_std is None else self._encoded_sigma(self.noise_std)
+            out = Z + sigma**2 * self._score_fn(Z, sigma)
+        if self.image_shape_ is not None:
+            out = np.clip(out, -1.0, 1.0)
+        return self._decode_denoised(out, X)
