@@ -218,6 +218,8 @@ class Search:
         deadline = time.monotonic() + seconds
         # A fit that ignores its deadline is stopped after a grace period (advisor.watchdog).
         grace = max(2.0, 0.25 * seconds) + 2 * run.eval_seconds
+        if run.eval_seconds == 0:  # a first trial: how long scoring takes is not known yet
+            grace += 0.5 * seconds
         with watchdog(seconds + grace, f"{run.name} {label}"):
             params = make_params()
             est = run.family.make_estimator(task, profile, **params)

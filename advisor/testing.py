@@ -182,7 +182,8 @@ def check_family(family: Family, tasks=None, modalities=None, check_deadline: bo
             assert returned is est, f"{label}: fit must return self"
             if check_deadline:
                 assert took <= DEADLINE_S + DEADLINE_SLACK_S, f"{label}: fit took {took:.1f}s under a {DEADLINE_S}s deadline"
-            out = _answer(est, task, X)
+            with thread_limit(len(X)):
+                out = _answer(est, task, X)
             _check_answer(task, out, X, label)
             if check_save:
                 _check_roundtrip(est, task, X, out, label)

@@ -322,7 +322,9 @@ def _restore_numeric(spec, values, missing):
 
 def _as_frame(X) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
-        return X
+        if all(isinstance(c, str) for c in X.columns):
+            return X
+        return X.rename(columns=str)  # columns are remembered by their names as text
     X = np.asarray(X)
     if X.ndim == 1:
         X = X.reshape(-1, 1)
