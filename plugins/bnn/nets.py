@@ -167,7 +167,7 @@ class StochasticMLP(nn.Module):
 class ConvFeatures(nn.Module):
     """A small convolutional feature extractor for images (2-D) or ordered sequences (1-D).
 
-    Blocks of (conv, ReLU, conv, ReLU, max-pool) halve the resolution until it is at most 4
+    Blocks of (conv, batch norm, ReLU) x 2 then a max-pool halve the resolution until it is at most 4
     (images) or 8 (sequences), at most three times; channels double per block. Images end with
     an average pool to 2x2, which keeps the coarse layout; sequences with global average and max
     pooling, which makes the features invariant to where a pattern occurs. With `members` > 1,
@@ -177,6 +177,7 @@ class ConvFeatures(nn.Module):
     def __init__(self, dims: int, in_channels: int, size: int, channels: int = 16, members: int = 1):
         super().__init__()
         conv = nn.Conv2d if dims == 2 else nn.Conv1d
+        norm = nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d
         pool = nn.MaxPool2d if dims == 2 else nn.MaxPool1d
         kernel = 3 if dims == 2 else 5
         floor = 4 if dims == 2 else 8
@@ -185,10 +186,10 @@ class ConvFeatures(nn.Module):
         for _ in range(3):
             if size <= floor:
                 break
-            layers += [conv(c_in * g, c * g, kernel, padding=kernel // 2, groups=g), nn.ReLU()]
-            layers += [conv(c * g, c * g, kernel, padding=kernel // 2, groups=g), nn.ReLU(), pool(2)]
+            layers += [conv(c_in * g, c * g, kernel, padding=kernel // 2, groups=g), norm(c * g), nn.ReLU()]
+            layers += [conv(c * g, c * g, kernel, padding=kernel // 2, groups=g), norm(c * g), nn.ReLU(), pool(2)]
             c_in, c, size = c, min(2 * c, 4 * int(channels)), size // 2
-        layers += [conv(c_in * g, c * g, 3, padding=1, groups=g), nn.ReLU()]
+        layers += [conv(c_in * g, c * g, 3, padding=1, groups=g), norm(c * g), nn.ReLU()]
         self.body = nn.Sequential(*layers)
         self.dims, self.members, self.channels_out = dims, g, c
         self.n_features = c * 4 if dims == 2 else 2 * c
@@ -244,6 +245,43 @@ class BayesianNet(nn.Module):
         if self.method != "vi":
             return []
         return list(self.mlp.parameters())
+
+
+# -- optimiser ----------------------------------------------------------------------------------
+class AdamW:
+    """Adam with decoupled weight decay (Kingma & Ba, 2015; Loshchilov & Hutter, 2019).
+
+    The update of `torch.optim.AdamW`, written out because building any `torch.optim` optimiser
+    imports `torch._dynamo`, which costs seconds of the first trial's deadline on a small CPU.
+    `groups` are dicts with "params" and "weight_decay".
+    """
+
+    def __init__(self, groups, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.groups = [dict(g, params=list(g["params"])) for g in groups]
+        self.lr, self.betas, self.eps, self.steps = float(lr), betas, eps, 0
+        self.moments = [[(torch.zeros_like(p), torch.zeros_like(p)) for p in g["params"]] for g in self.groups]
+
+    def zero_grad(self) -> None:
+        for group in self.groups:
+            for p in group["params"]:
+                p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        b1, b2 = self.betas
+        step_size = self.lr / (1 - b1**self.steps)
+        root_bias = math.sqrt(1 - b2**self.steps)
+        for group, moments in zip(self.groups, self.moments):
+            decay = 1 - self.lr * float(group.get("weight_decay", 0.0))
+            for p, (m, v) in zip(group["params"], moments):
+                if p.grad is None:
+                    continue
+                if decay != 1:
+                    p.mul_(decay)
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                p.addcdiv_(m, (v.sqrt() / root_bias).add_(self.eps), value=-step_size)
 
 
 # -- likelihoods --------------------------------------------------------------------------------
