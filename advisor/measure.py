@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -70,6 +71,23 @@ def thread_limit(n_rows: int):
 
     if n_rows >= SMALL_DATA_ROWS:
         return nullcontext()
+    return _one_thread()
+
+
+@contextmanager
+def _one_thread():
+    """threadpoolctl reaches BLAS and OpenMP; torch's own pool is set apart (when it is loaded)."""
+    import sys
+
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1)
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    try:
+        if torch is not None:
+            torch.set_num_threads(1)
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        if torch is not None and before is not None:
+            torch.set_num_threads(before)
