@@ -441,7 +441,21 @@ class Search:
         return done
 
     def gather(self, pending: list[FamilyRun]) -> None:
-        """Count the trials other workers finished, and refit any that beat ours, time allowing."""
+        """Count the trials other workers finished, and refit any that beat ours, time allowing.
+
+        Trials left running by a worker that died are failed first (Optuna's heartbeat), so that
+        the study ends clean even when no other process asks for a trial after the grace period.
+        """
+        import optuna
+
+        for run in pending:
+            if run.study is not None:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        optuna.storages.fail_stale_trials(run.study)
+                except Exception:  # noqa: BLE001 - storages without heartbeats have nothing to fail
+                    pass
         for run in pending:
             found = self.import_finished(run)
             left = self.search_left() + self.reserve() / 2

@@ -27,8 +27,8 @@ import pandas as pd
 
 from advisor.errors import InputError
 
-HEARTBEAT_S = 5
-GRACE_S = 20
+HEARTBEAT_S = 2
+GRACE_S = 10
 
 
 def advisor_home() -> Path:
@@ -130,7 +130,8 @@ class Heartbeat:
         self.thread = None
 
     def __enter__(self):
-        if self.storage is not None and hasattr(self.storage, "record_heartbeat") and getattr(self.storage, "is_heartbeat_enabled", lambda: False)():
+        interval = getattr(self.storage, "get_heartbeat_interval", lambda: None)()
+        if interval is not None and hasattr(self.storage, "record_heartbeat"):
             self.storage.record_heartbeat(self.trial_id)
             self.thread = threading.Thread(target=self._beat, daemon=True)
             self.thread.start()
