@@ -18,6 +18,7 @@ Every trial runs under `advisor.budget.fit_scope`, so its deadline reaches insid
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -97,6 +98,9 @@ class SearchConfig:
     noise_std: float = 0.2
     storage: object | None = None
     study_prefix: str | None = None
+    # Trials without a better value after which a family is done. ADVISOR_STALL_TRIALS overrides it,
+    # for benchmarks that need a search busy for its whole budget.
+    stall_trials: int = field(default_factory=lambda: int(os.environ.get("ADVISOR_STALL_TRIALS") or STALL_TRIALS))
 
 
 ProgressFn = Callable[[dict], None]
@@ -479,7 +483,7 @@ def params_left(run: FamilyRun, config: SearchConfig) -> bool:
     """Whether another trial of this family could teach anything."""
     if config.max_trials is not None and len(run.trials) >= config.max_trials:
         return False
-    if len(run.trials) - run.last_improvement > STALL_TRIALS:
+    if len(run.trials) - run.last_improvement > config.stall_trials:
         return False
     if run.trials and not run.trials[0].params and all(t.state == "complete" for t in run.trials):
         return False  # no hyperparameters: one trial says it all
