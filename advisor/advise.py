@@ -11,72 +11,22 @@ from advisor.criteria import EvalContext, evaluate
 from advisor.data import read_table
 from advisor.dataset import check_task, prepare
 from advisor.errors import AdvisorError, InputError
-from advisor.family import Support
 from advisor.measure import measured, thread_limit
 from advisor.nn.device import DEVICES
 from advisor.plugins import discover
-from advisor.profile import Profile
 from advisor.ranking import parse_weights, pareto_front, rationale, score_runs
+from advisor.prior_advice import compare, guidance_enabled, prior_recommendation, prior_scores
 from advisor.result import Recommendation, versions
 from advisor.search import FamilyRun, Search, SearchConfig, configure_estimator, fit_estimator
+from advisor.selection import parse_shape as _parse_shape
+from advisor.selection import profile  # noqa: F401 - public as advisor.profile
+from advisor.selection import select as _select
+from advisor.selection import supports as _supports
 from advisor.splits import make_splits
 
 DEFAULT_BUDGET_S = 60.0
 DEFAULT_NOISE_STD = 0.2
 FINAL_MARGIN_S = 0.3
-
-
-def _parse_shape(image_shape) -> tuple[int, ...] | None:
-    if image_shape is None:
-        return None
-    if isinstance(image_shape, str):
-        try:
-            shape = tuple(int(p) for p in image_shape.lower().split("x"))
-        except ValueError:
-            raise InputError(f"--image-shape must look like 28x28 or 32x32x3, got {image_shape!r}") from None
-    else:
-        shape = tuple(int(p) for p in image_shape)
-    if len(shape) not in (2, 3) or min(shape) < 1:
-        raise InputError(f"--image-shape must be HxW or HxWxC with positive sizes, got {image_shape!r}")
-    return shape
-
-
-def profile(data, *, target: str | None = None, task: str | None = None, image_shape=None, sequence: bool = False, seed: int = 0) -> Profile:
-    """Profile a dataset without training anything."""
-    from advisor.profile import profile_frame
-
-    table = read_table(data, target)
-    tgt = target if isinstance(target, str) else table.target
-    prof = profile_frame(table.frame, tgt, task=task, image_shape=_parse_shape(image_shape) or table.image_shape, sequence=sequence, seed=seed)
-    prof.warnings = table.warnings + prof.warnings
-    return prof
-
-
-def _select(registry, task: str, families, exclude) -> list[str]:
-    known = sorted(registry.families)
-    chosen = list(known)
-    if families:
-        wanted = [f.strip() for f in (families.split(",") if isinstance(families, str) else families) if f.strip()]
-        unknown = [f for f in wanted if f not in registry.families]
-        if unknown:
-            raise InputError(f"unknown family {', '.join(unknown)}; known: {', '.join(known)}")
-        chosen = wanted
-    if exclude:
-        dropped = [f.strip() for f in (exclude.split(",") if isinstance(exclude, str) else exclude) if f.strip()]
-        unknown = [f for f in dropped if f not in registry.families]
-        if unknown:
-            raise InputError(f"unknown family {', '.join(unknown)} in --exclude; known: {', '.join(known)}")
-        chosen = [f for f in chosen if f not in dropped]
-    return chosen
-
-
-def _supports(family, task, profile) -> Support:
-    try:
-        answer = family.supports(task, profile)
-        ok, reason = answer
-        return Support(bool(ok), str(reason))
-    except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop the run
-        return Support(False, f"supports() raised {type(exc).__name__}: {exc}")
 
 
 def recommend(
@@ -108,6 +58,9 @@ def recommend(
     """
     t0 = start_time if start_time is not None else time.monotonic()
     check_task(task)
+    if isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget == 0:
+        return prior_recommendation(data, task, target=target, weights=weights, prefer=prefer, families=families, exclude=exclude,
+                                    image_shape=image_shape, sequence=sequence, seed=seed, start_time=t0, extra_plugins=extra_plugins)
     if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
         raise InputError(f"--budget must be a positive number of seconds, got {budget!r}")
     if device not in DEVICES and not str(device).startswith("cuda"):
@@ -165,7 +118,9 @@ def recommend(
             "max_trials": max_trials,
         }
         study, run_study = _open_run_study(optuna_storage, study, dataset, data, options)
-    config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=optuna_storage, study_prefix=study)
+    prior = prior_scores([r.family for r in runs if r.status == "pending"], task, prof, weight_map)
+    guidance = {e["family"]: e["score"] for e in prior} if prior and guidance_enabled() else None
+    config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=optuna_storage, study_prefix=study, prior_scores=guidance)
     search = Search(dataset, splits, runs, config, end=end, progress=progress)
     search.run()
     interrupted = search.interrupted
@@ -180,6 +135,10 @@ def recommend(
     entries = score_runs(search.runs, task, weight_map, len(dataset.X))
     pareto = pareto_front(entries)
     lines = rationale(entries, task, prof, weight_map, pareto)
+    prior_summary, prior_line = compare(entries, prior)
+    prior_summary["guided"] = guidance is not None
+    if prior_line:
+        lines.append(prior_line)
     ok_entries = [e for e in entries if e["criteria"]]
     previews = {}
     if ok_entries:
@@ -225,6 +184,7 @@ def recommend(
     )
     rec.interrupted = interrupted
     rec.previews = previews
+    rec.prior = prior_summary
     if run_study is not None and not search.storage_lost:
         rec.search["study"] = study
         rec.search["imported_trials"] = sum(r.imported for r in search.runs)

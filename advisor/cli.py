@@ -64,7 +64,7 @@ def main():
 @click.argument("data")
 @click.option("--task", "-t", required=True, type=click.Choice(TASKS), help="What the model must do.")
 @click.option("--target", help="Column to predict (classify, regress), or a label column used only to score (detect, embed).")
-@click.option("--budget", type=float, default=60.0, show_default=True, help="Seconds for the whole command, final refit included.")
+@click.option("--budget", type=float, default=60.0, show_default=True, help="Seconds for the whole command, final refit included; 0: advice from the priors alone, nothing trained.")
 @click.option("--weights", help="Criterion weights, e.g. fidelity=.6,uncertainty=.1,compute=.2,interpretability=.1")
 @click.option("--prefer", type=click.Choice(["quality", "speed", "uncertainty", "interpretability"]), help="A preset of weights.")
 @click.option("--families", help="Only these families (comma-separated names; see `advisor families`).")
@@ -89,6 +89,15 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
     _check_output(json_path, force, "--json")
     _check_output(save_model, force, "--save-model")
     _check_output(report_path, force, "--report")
+    if budget == 0:
+        if save_model:
+            raise InputError("--save-model needs a trained model: --budget 0 trains nothing (give a budget in seconds)")
+        from advisor.prior_advice import prior_recommendation
+
+        rec = prior_recommendation(data, task, target=target, weights=weights, prefer=prefer, families=families, exclude=exclude,
+                                   image_shape=image_shape, sequence=sequence, seed=seed, start_time=start)
+        _write_outputs(rec, start, json_path, None, report_path, quiet)
+        return
     from advisor.advise import recommend as run_recommend
     from advisor.interrupts import exit_code, terminate_as_interrupt
     from advisor.progress import SearchProgress
@@ -114,6 +123,12 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
             progress=progress,
             start_time=start,
         )
+    _write_outputs(rec, start, json_path, save_model, report_path, quiet)
+    if rec.interrupted is not None:
+        sys.exit(exit_code(rec.interrupted))
+
+
+def _write_outputs(rec, start: float, json_path, save_model, report_path, quiet: bool) -> None:
     from advisor.display import print_recommendation
 
     print_recommendation(rec, quiet=quiet)
@@ -129,8 +144,6 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
     if not quiet:
         for line in rec.warnings:
             click.echo(f"warning: {line}", err=True)
-    if rec.interrupted is not None:
-        sys.exit(exit_code(rec.interrupted))
 
 
 @main.command()

@@ -21,7 +21,7 @@ from sklearn.neighbors import NearestNeighbors
 from advisor.errors import FamilyError
 from advisor.nn.encoding import TabularEncoder
 
-DECLARED_UNCERTAINTY = {"explicit": 0.9, "implicit": 0.6, "none": 0.3}
+from advisor.family import DECLARED_UNCERTAINTY  # noqa: F401 - re-exported for the ranking
 Z90 = 1.6448536269514722
 
 

@@ -47,7 +47,10 @@ def print_recommendation(rec, quiet: bool = False) -> None:
     console.print(table)
     for line in rec.rationale:
         console.print(f"- {line}")
-    console.print(f"elapsed {rec.elapsed_s:.1f}s of a {rec.budget_s:g}s budget")
+    if rec.source == "prior":
+        console.print(f"advice from the priors in {rec.elapsed_s:.1f}s; nothing was trained")
+    else:
+        console.print(f"elapsed {rec.elapsed_s:.1f}s of a {rec.budget_s:g}s budget")
 
 
 def print_families(registry, task: str | None = None, as_json: bool = False) -> None:

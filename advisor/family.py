@@ -33,6 +33,10 @@ class Support(NamedTuple):
     reason: str
 
 
+# The uncertainty score a family gets from its declared kind when nothing measures it.
+DECLARED_UNCERTAINTY = {"explicit": 0.9, "implicit": 0.6, "none": 0.3}
+
+
 @dataclass(frozen=True)
 class Interpretability:
     """Declared interpretability in [0, 1] with a one-line reason."""

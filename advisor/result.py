@@ -78,6 +78,8 @@ class Recommendation:
     search: dict = field(default_factory=dict)
     interrupted: BaseException | None = field(default=None, repr=False, compare=False)
     previews: dict = field(default_factory=dict, repr=False)
+    # The prior ranking and whether the measurement agreed (advisor.prior_advice); empty for advice-only results.
+    prior: dict = field(default_factory=dict)
 
     @property
     def ranking(self) -> pd.DataFrame:
@@ -110,6 +112,7 @@ class Recommendation:
                 "search": self.search,
                 "versions": self.versions,
                 "previews": self.previews,
+                "prior": self.prior,
             }
         )
 
@@ -179,4 +182,5 @@ def load(path: str | Path, *, trust: bool = False) -> Recommendation:
         source=doc.get("source", "search"),
         search=doc.get("search", {}),
         previews=doc.get("previews", {}),
+        prior=doc.get("prior", {}),
     )

@@ -38,6 +38,7 @@ from advisor.splits import Splits
 
 COST_ORDER = {"low": 0, "moderate": 1, "high": 2}
 MIN_TRIAL_SECONDS = 0.3
+PRIOR_PULL = 1.0  # how far a full point of prior score moves a family's exploration bonus, in spreads
 STALL_TRIALS = 25  # a family whose last 25 trials found nothing better is done
 
 
@@ -101,6 +102,8 @@ class SearchConfig:
     # Trials without a better value after which a family is done. ADVISOR_STALL_TRIALS overrides it,
     # for benchmarks that need a search busy for its whole budget.
     stall_trials: int = field(default_factory=lambda: int(os.environ.get("ADVISOR_STALL_TRIALS") or STALL_TRIALS))
+    # The prior's score per family (advisor.prior_advice), or None to search unguided.
+    prior_scores: dict | None = None
 
 
 ProgressFn = Callable[[dict], None]
@@ -152,8 +155,8 @@ class Search:
     ):
         self.data = data
         self.splits = splits
-        self.runs = sorted(runs, key=lambda r: (COST_ORDER.get(r.family.cost, 1), r.name))
         self.config = config
+        self.runs = plan_order(runs, config.prior_scores)
         self.end = end  # time.monotonic() by which everything, the final refit included, is done
         self.progress = progress or (lambda event: None)
         self.interrupted: KeyboardInterrupt | None = None
@@ -392,7 +395,7 @@ class Search:
             if left < MIN_TRIAL_SECONDS:
                 run.status, run.reason = "skipped", "budget exhausted before its first trial"
                 continue
-            slice_s = max(left / (len(pending) - i), MIN_TRIAL_SECONDS)
+            slice_s = max(left * self._share(run, pending[i:]), MIN_TRIAL_SECONDS)
             stored = self.import_finished(run)
             if stored:  # resumed: refit the best stored trial instead of repeating the search
                 self.adopt(run, stored, slice_s)
@@ -466,17 +469,53 @@ class Search:
             if found and left > MIN_TRIAL_SECONDS:
                 self.adopt(run, found, left / 2)
 
+    def _share(self, run: FamilyRun, waiting: list[FamilyRun]) -> float:
+        """This family's share of the time left among the families still waiting for a first trial.
+
+        Unguided, an equal share. Guided, a share that grows with the prior's score (weights 0.5
+        to 1.5), so that a family the prior expects to lose still gets its trial, a shorter one.
+        """
+        prior = self.config.prior_scores
+        if not prior:
+            return 1.0 / len(waiting)
+        weight = {r.name: 0.5 + prior.get(r.name, 0.5) for r in waiting}
+        return weight[run.name] / sum(weight.values())
+
     def _pick(self, candidates: list[FamilyRun]) -> FamilyRun:
         total = sum(len(r.trials) for r in candidates) + 1
         values = [r.best_value for r in candidates if math.isfinite(r.best_value)]
         spread = (max(values) - min(values)) if len(values) > 1 else 0.1
         spread = max(spread, 0.02)
 
+        prior = self.config.prior_scores or {}
+        top_prior = max((prior.get(r.name, 0.0) for r in candidates), default=0.0)
+
         def ucb(r: FamilyRun) -> float:
             best = r.best_value if math.isfinite(r.best_value) else (min(values) if values else 0.0)
-            return best + spread * math.sqrt(2 * math.log(total) / len(r.trials))
+            bonus = spread * math.sqrt(2 * math.log(total) / len(r.trials))
+            # Guided: exploration leans towards the families the prior favours; measured values
+            # still decide once they differ by more than the spread.
+            lean = PRIOR_PULL * spread * (prior.get(r.name, top_prior) - top_prior) if prior else 0.0
+            return best + bonus + lean
 
         return max(candidates, key=ucb)
+
+
+def plan_order(runs: list[FamilyRun], prior: dict | None) -> list[FamilyRun]:
+    """The order of first trials: cheapest first, or with a prior, its favourites first.
+
+    Guided, one cheap family still goes first (its trial takes seconds and guarantees an
+    answer), then the others by the prior's score, best first.
+    """
+    by_cost = sorted(runs, key=lambda r: (COST_ORDER.get(r.family.cost, 1), r.name))
+    if not prior:
+        return by_cost
+    ranked = sorted(runs, key=lambda r: (-prior.get(r.name, 0.0), COST_ORDER.get(r.family.cost, 1), r.name))
+    cheap = [r for r in ranked if r.family.cost == "low"]
+    if cheap:
+        ranked.remove(cheap[0])
+        ranked.insert(0, cheap[0])
+    return ranked
 
 
 def params_left(run: FamilyRun, config: SearchConfig) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from advisor.family import Family, Interpretability, Uncertainty
+from advisor.priors import family_prior
 
 # scikit-learn is imported inside make_estimator: listing families must stay fast.
 
@@ -17,6 +18,12 @@ class HistGradientBoosting(Family):
     interpretability = Interpretability(0.5, "boosted trees: readable splits, but hundreds of them; importances via permutation")
     uncertainty = Uncertainty("implicit", "class probabilities from the boosted scores, not calibrated by construction; no predictive std")
     cost = "low"
+
+    def prior(self, task, profile):
+        return family_prior(self, task, profile, fidelity_hint=0.9 if profile.modality == "tabular" else 0.7, notes={
+            "fidelity": "a strong default on tables of mixed types; weaker where structure is spatial",
+            "compute": "trees fit in seconds on small data",
+        })
 
     def default_params(self, task, profile):
         return {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 1e-6}
@@ -49,6 +56,12 @@ class Linear(Family):
     uncertainty = Uncertainty("explicit", "Bayesian ridge gives a predictive std; logistic regression gives probabilities")
     cost = "low"
     baseline_for = frozenset({"classify", "regress"})
+
+    def prior(self, task, profile):
+        return family_prior(self, task, profile, fidelity_hint=0.75, notes={
+            "fidelity": "a linear boundary: right for simple problems, short of non-linear ones",
+            "compute": "the cheapest fit there is",
+        })
 
     def default_params(self, task, profile):
         return {"C": 1.0, "splines": False} if task == "classify" else {"splines": False}
@@ -86,6 +99,12 @@ class GaussianMixtureFamily(Family):
     cost = "low"
     baseline_for = frozenset({"generate"})
 
+    def prior(self, task, profile):
+        return family_prior(self, task, profile, fidelity_hint=0.7, notes={
+            "fidelity": "smooth densities; mixed categorical tables strain it",
+            "compute": "seconds to fit",
+        })
+
     def default_params(self, task, profile):
         return {"n_components": 8, "covariance_type": "full"}
 
@@ -109,6 +128,12 @@ class SmoteInterpolation(Family):
     interpretability = Interpretability(0.7, "each generated row lies between two named real rows")
     uncertainty = Uncertainty("implicit", "spread comes from the real rows it interpolates, not from a fitted distribution")
     cost = "low"
+
+    def prior(self, task, profile):
+        return family_prior(self, task, profile, fidelity_hint=0.5, notes={
+            "fidelity": "interpolates between real rows: close to the data, at the price of near-copies",
+            "compute": "no training beyond a neighbour index",
+        })
 
     def default_params(self, task, profile):
         return {"k_neighbors": 5, "jitter": 0.1}
@@ -134,6 +159,12 @@ class IsolationForestFamily(Family):
     uncertainty = Uncertainty("none", "a score without a probability or spread")
     cost = "low"
     baseline_for = frozenset({"detect"})
+
+    def prior(self, task, profile):
+        return family_prior(self, task, profile, fidelity_hint=0.75, notes={
+            "fidelity": "a robust default for outliers in single columns, blind to broken dependencies",
+            "compute": "seconds to fit",
+        })
 
     def default_params(self, task, profile):
         return {"n_estimators": 200, "max_samples": 256, "max_features": 1.0}
@@ -169,6 +200,12 @@ class PCAFamily(Family):
     def _max_components(self, profile):
         return int(max(1, min(profile.n_features * 2, 128, profile.n_rows // 2)))
 
+    def prior(self, task, profile):
+        return family_prior(self, task, profile, fidelity_hint=0.8, notes={
+            "fidelity": "linear structure only; a strong baseline for smooth data",
+            "compute": "one decomposition",
+        })
+
     def default_params(self, task, profile):
         # Twice the number of components that hold 90 % of the variance: enough to keep the
         # structure (embed) without keeping most of the noise (denoise).
@@ -192,6 +229,12 @@ class KernelFeatures(Family):
     interpretability = Interpretability(0.2, "features are similarities to landmark rows: local, but many and unnamed")
     uncertainty = Uncertainty("none", "a deterministic feature map")
     cost = "low"
+
+    def prior(self, task, profile):
+        return family_prior(self, task, profile, fidelity_hint=0.7, notes={
+            "fidelity": "non-linear random features; needs a label or probe to shine",
+            "compute": "seconds to fit",
+        })
 
     def default_params(self, task, profile):
         return {"n_components": 256, "gamma_scale": 1.0}

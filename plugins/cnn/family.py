@@ -16,6 +16,7 @@ seconds on 2 CPU cores.
 from __future__ import annotations
 
 from advisor.family import Family, Interpretability, Support, Uncertainty
+from advisor.priors import family_prior
 
 SPATIAL = frozenset({"image", "sequence"})
 
@@ -46,6 +47,14 @@ class CNNFamily(Family):
             return Support(False, f"the {profile.modality} is only {size} positions wide: too small to convolve over")
         what = "2-D convolutions over the image" if profile.modality == "image" else "1-D convolutions along the sequence"
         return Support(True, f"{what}: local patterns found wherever they occur")
+
+    def prior(self, task, profile):
+        # Seeds: CNNs dominate discriminative tasks on spatial data, with low computational overhead.
+        spatial = profile.modality in ("image", "sequence")
+        return family_prior(self, task, profile, fidelity_hint=0.95 if spatial else 0.5, notes={
+            "fidelity": "the seed documents: convolutions exploit spatial structure (weight sharing across positions suits images and shift-invariant signals)" + ("" if spatial else ", which this data lacks"),
+            "compute": "fast inference; lower overhead than generative families",
+        })
 
     def default_params(self, task, profile):
         image = profile.modality == "image"
@@ -86,14 +95,6 @@ class CNNFamily(Family):
         else:
             params["max_noise"] = trial.suggest_float("max_noise", 0.2, 0.8)
         return params
-
-    def prior(self, task, profile):
-        if profile.modality == "tabular":
-            return None
-        return {
-            "fidelity": (0.8, "weight sharing across positions suits images and shift-invariant signals"),
-            "compute": (0.6, "fast inference; training on a CPU takes seconds to minutes on small data"),
-        }
 
     def make_estimator(self, task, profile, **params):
         from advisor_plugins.cnn import estimators

@@ -24,6 +24,7 @@ Sizes scale down for small data: the first layer has at most about as many units
 from __future__ import annotations
 
 from advisor.family import Family, Interpretability, Support, Uncertainty
+from advisor.priors import family_prior
 
 ROW_TASKS = ("generate", "detect", "denoise")
 
@@ -53,6 +54,15 @@ class DeepBeliefNetwork(Family):
     def _sizes(self, profile, n_hidden: int, n_layers: int) -> tuple:
         first = self._cap(profile, n_hidden)
         return tuple(max(8, first // (2**i)) for i in range(n_layers))
+
+    def prior(self, task, profile):
+        # Seeds: hierarchical unsupervised features from stacked RBMs; moderate cost; samples less
+        # sharp than a diffusion model's.
+        hint = {"embed": 0.85, "generate": 0.6, "denoise": 0.7, "detect": 0.7}.get(task, 0.75)
+        return family_prior(self, task, profile, fidelity_hint=hint, notes={
+            "fidelity": "the seed documents: good unsupervised features, less sharp samples than diffusion",
+            "compute": "moderate: layer-wise pretraining, then fine-tuning",
+        })
 
     def default_params(self, task, profile):
         params = {"n_layers": 1, "n_hidden": 256, "cd_k": 1, "persistent": False, "pretrain_epochs": 60, "pretrain_lr": 1e-2, "batch_size": 64}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from advisor.family import Family, Interpretability, Support, Uncertainty
+from advisor.priors import family_prior
 
 MIN_ROWS = 20
 SMALL_IMAGE = 256  # values per image up to which the default denoiser is the MLP, not the U-Net
@@ -56,6 +57,14 @@ class DiffusionFamily(Family):
 
     def _small_image(self, profile) -> bool:
         return self._image(profile) and math.prod(profile.image_shape) <= SMALL_IMAGE
+
+    def prior(self, task, profile):
+        # Seeds: high-fidelity, diverse samples; computationally intensive; scales to large data.
+        hint = {"generate": 0.95, "denoise": 0.9}.get(task, 0.7)
+        return family_prior(self, task, profile, fidelity_hint=hint, notes={
+            "fidelity": "the seed documents: high-quality, diverse samples by iterative denoising; diffusion leads published tabular and image generation benchmarks (TabDDPM, Kotelnikov et al. 2023; Ho et al. 2020)",
+            "compute": "computationally intensive: many denoising steps to train and to sample",
+        })
 
     def default_params(self, task, profile):
         if self._small_image(profile):
@@ -121,11 +130,3 @@ class DiffusionFamily(Family):
             params["depth"] = params.pop("unet_depth")
         return cls(image_shape=image_shape, **params)
 
-    def prior(self, task, profile):
-        if task not in self.tasks:
-            return None
-        return {
-            "fidelity": (0.7, "diffusion models lead published tabular and image generation benchmarks (TabDDPM; Ho et al., 2020)"),
-            "compute": (0.2, "training needs many epochs, and every sample or denoised row takes dozens of network passes"),
-            "interpretability": (self.interpretability.score, self.interpretability.reason),
-        }

@@ -29,6 +29,7 @@ other neural families are the better advice for classification.
 from __future__ import annotations
 
 from advisor.family import Family, Interpretability, Support, Uncertainty
+from advisor.priors import family_prior
 
 NOT_CLASSIFY = (
     "ebm declines classify: a joint energy model trains slowly and unstably (SGLD at every step) "
@@ -55,6 +56,14 @@ class EnergyBasedModel(Family):
         if profile.modality == "sequence":
             return Support(False, "ebm takes tables and images; a sequence has no energy network here (use the cnn family)")
         return super().supports(task, profile)
+
+    def prior(self, task, profile):
+        # Seeds: flexible densities, but slow and unstable MCMC sampling.
+        hint = {"detect": 0.8, "generate": 0.6, "denoise": 0.7}.get(task, 0.6)
+        return family_prior(self, task, profile, fidelity_hint=hint, notes={
+            "fidelity": "the seed documents: flexible energy landscapes, samples held back by MCMC",
+            "compute": "slow, sometimes unstable MCMC sampling",
+        })
 
     def default_params(self, task, profile):
         small = profile.modality == "tabular" and profile.n_rows < 1000

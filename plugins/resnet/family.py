@@ -16,6 +16,7 @@ Both: `lr` 3e-4-1e-2 (log), `weight_decay` 1e-6-1e-2 (log), `batch_size` {32, 64
 from __future__ import annotations
 
 from advisor.family import Family, Interpretability, Support, Uncertainty
+from advisor.priors import family_prior
 
 
 class ResNetFamily(Family):
@@ -39,6 +40,14 @@ class ResNetFamily(Family):
             return Support(True, "residual MLP over the encoded columns (numerics scaled, categories one-hot)")
         what = "2-D" if profile.modality == "image" else "1-D"
         return Support(True, f"residual {what} CNN: skip connections keep a deeper convolutional net trainable")
+
+    def prior(self, task, profile):
+        # Seeds: residual connections make deep networks train stably; preferred for recognition.
+        hint = 0.85 if profile.modality in ("image", "sequence") else 0.75
+        return family_prior(self, task, profile, fidelity_hint=hint, notes={
+            "fidelity": "the seed documents: deep and stable training through residual connections",
+            "compute": "moderate: deeper than a plain CNN",
+        })
 
     def default_params(self, task, profile):
         if profile.modality == "tabular":
