@@ -33,6 +33,9 @@ DENOISE = ["dn_digits"]
 TABULAR_TARGETS = ("gen_fair", "gen_weather", "gen_ring8")
 
 
+from peers import SDVGenerator  # noqa: E402 - shared with the suite
+
+
 def bench_dir(arg: str | None) -> Path:
     if arg:
         return Path(arg)
@@ -56,47 +59,6 @@ def family_estimator(family, task, train, meta, **overrides):
     names = est.get_params(deep=False)
     est.set_params(**{k: v for k, v in (("random_state", 0), ("device", "cpu")) if k in names})
     return est, params
-
-
-class SDVGenerator:
-    """An SDV synthesizer behind `fit(frame)` / `sample(n)`; CTGAN and TVAE get as many epochs
-    as fit in `budget` seconds (timed on 2- and 5-epoch fits, after a 1-epoch warm-up)."""
-
-    def __init__(self, kind: str, budget: float):
-        self.kind, self.budget = kind, budget
-
-    def _make(self, metadata, epochs=None):
-        from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer, TVAESynthesizer
-
-        if self.kind == "gaussian_copula":
-            return GaussianCopulaSynthesizer(metadata)
-        cls = CTGANSynthesizer if self.kind == "ctgan" else TVAESynthesizer
-        return cls(metadata, epochs=epochs, enable_gpu=False)
-
-    def fit(self, frame):
-        from sdv.metadata import Metadata
-
-        metadata = Metadata.detect_from_dataframes({"table": frame})
-        self.epochs_ = None
-        if self.kind != "gaussian_copula":
-            self._make(metadata, 1).fit({"table": frame})  # warm-up: first calls pay one-off costs
-            seconds = {}
-            for e in (2, 5):
-                t0 = time.perf_counter()
-                self._make(metadata, e).fit({"table": frame})
-                seconds[e] = time.perf_counter() - t0
-            per_epoch = max((seconds[5] - seconds[2]) / 3, seconds[5] / 50)
-            overhead = max(seconds[2] - 2 * per_epoch, 0.0)
-            self.epochs_ = int(np.clip((self.budget - overhead) / per_epoch, 1, 300))
-        self.model_ = self._make(metadata, self.epochs_)
-        t0 = time.perf_counter()
-        self.model_.fit({"table": frame})
-        self.fit_seconds_ = time.perf_counter() - t0
-        return self
-
-    def sample(self, n, random_state=None):
-        out = self.model_.sample(num_rows=int(n))
-        return out["table"] if isinstance(out, dict) else out
 
 
 # -- runs --------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 A family's prior has two sources. Its plugin states what the literature says of it (the
 trade-offs the family's documentation cites: "high fidelity, computationally intensive") as a
 fidelity hint and a sentence per criterion. The benchmark runs say what it measured on similar
-data (advisor.priors.measured). Where there are measurements they count four times as much as
+data (advisor.priors.measured). Where there are measurements they count 19 times as much as
 the hint; where there are none the hint and the declared traits answer alone. The scores are
 on the criteria's own 0..1 scales, fidelity relative to the best family (1 = expected best).
 """
@@ -17,7 +17,7 @@ from advisor.priors.features import meta_features
 from advisor.priors.measured import evidence
 
 CRITERIA = ("fidelity", "uncertainty", "compute", "interpretability")
-MEASURED_WEIGHT = 0.8
+MEASURED_WEIGHT = 0.95  # measurements decide; the documents' hint breaks near-ties
 COST_SCORE = {"low": 1.0, "moderate": 0.6, "high": 0.4}  # before any measurement
 COST_FLOOR_S = 1.0
 

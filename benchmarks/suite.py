@@ -1,0 +1,311 @@
+"""The benchmark suite: the advisor against its peers, its advice against an oracle, and costs.
+
+    python benchmarks/suite.py run [--parts prediction generation other oracle cost guided]
+                                   [--jobs 2] [--cases ...] [--budgets 30 120]
+    python benchmarks/suite.py report          # RESULTS.md and results.json from the records
+
+`scripts/bench` makes the peers' environment (the `bench` extra) and runs both steps. Every
+measurement is one job in a fresh process (so no import, cache or thread pool leaks from one to
+the next), recorded as one JSON line in benchmarks/results/suite/records.jsonl. A rerun skips the
+jobs already recorded, so the suite can be stopped and resumed, or grown by one part at a time.
+Every model is scored by the shared scorer on the case's held-out test rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from _common import ROOT, bench_dir, import_scorer, machine
+
+RECORDS = ROOT / "benchmarks" / "results" / "suite" / "records.jsonl"
+BUNDLED_DIR = ROOT / "benchmarks" / "results" / "suite" / "bundled_cases"
+PARTS = ("prediction", "generation", "other", "oracle", "guided", "cost")
+ORACLE_FACTOR = 2  # each family alone gets this many times the advisor's budget (see RESULTS.md)
+REGRET_BUDGET = 30.0
+GENERATION_BUDGET = 60.0
+SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
+
+
+def key(job: dict) -> str:
+    return json.dumps({k: job[k] for k in sorted(job) if k != "bench_dir"}, sort_keys=True)
+
+
+def done_keys() -> set[str]:
+    if not RECORDS.exists():
+        return set()
+    return {json.loads(line)["key"] for line in RECORDS.read_text().splitlines() if line.strip()}
+
+
+# -- planning ------------------------------------------------------------------------------------
+def cases(score, bdir: Path, wanted: list[str] | None) -> list[tuple[str, str, dict]]:
+    """(name, BENCH_DIR of its scorer folder, meta) for the public and the bundled cases."""
+    import bundled_cases
+
+    out = []
+    for folder in (bdir / "public", bundled_cases.build(BUNDLED_DIR)):
+        os.environ["BENCH_DIR"] = str(folder)
+        for meta in score.list_cases():
+            if not wanted or meta["name"] in wanted:
+                out.append((meta["name"], str(folder), meta))
+    os.environ.pop("BENCH_DIR", None)
+    return out
+
+
+def supported_families(score, folder: str, meta: dict) -> list[str]:
+    """The installed families that apply to the case, as the advisor's own profile decides."""
+    from advisor.advise import profile as profile_data
+    from advisor.plugins import discover
+
+    os.environ["BENCH_DIR"] = folder
+    train = score.load_case(meta["name"])[0]
+    prof = profile_data(train, target=fit_target(meta), task=meta["task"], **shape_options(meta))
+    return sorted(name for name, fam in discover().families.items() if fam.supports(meta["task"], prof).ok)
+
+
+def plan(args, score, bdir: Path) -> list[dict]:
+    import peers
+
+    jobs: list[dict] = []
+    all_cases = cases(score, bdir, args.cases)
+    for name, folder, meta in all_cases:
+        task, public = meta["task"], not name.startswith("bundled_")
+        common = {"case": name, "bench_dir": folder}
+        # Every advisor run outside the "guided" part searches without the prior's guidance.
+        unguided = {"guidance": "none", **common}
+        if "prediction" in args.parts and task in ("classify", "regress"):
+            for budget in args.budgets if public else args.budgets[:1]:
+                jobs += [{"kind": "advisor", "budget": budget, **unguided}]
+                jobs += [{"kind": "peer", "tool": t, "budget": budget, **common} for t in ("flaml", "autogluon")]
+            jobs.append({"kind": "peer", "tool": "hgb_default", "budget": 0, **common})
+        if "generation" in args.parts and task == "generate":
+            jobs.append({"kind": "advisor", "budget": GENERATION_BUDGET, **unguided})
+            tools = [t for t in peers.GENERATION if not (meta.get("image_shape") and t != "synthcity_ddpm")]
+            jobs += [{"kind": "peer", "tool": t, "budget": GENERATION_BUDGET, **common} for t in tools]
+        if "other" in args.parts and task in ("detect", "embed", "denoise"):
+            jobs.append({"kind": "advisor", "budget": REGRET_BUDGET, **unguided})
+            jobs += [{"kind": "peer", "tool": t, "budget": 0, **common} for t in peers.tools_for(task)]
+        if "oracle" in args.parts and public:
+            jobs.append({"kind": "advisor", "budget": REGRET_BUDGET, **unguided})
+            for family in supported_families(score, folder, meta):
+                jobs.append({"kind": "oracle", "family": family, "budget": REGRET_BUDGET * ORACLE_FACTOR, **common})
+        if "guided" in args.parts and public:
+            for budget in (REGRET_BUDGET, REGRET_BUDGET / 2):
+                jobs.append({"kind": "advisor", "budget": budget, "guidance": "prior", **common})
+            jobs.append({"kind": "prior", "budget": 0, **common})
+    if "cost" in args.parts:
+        import bench_cost
+
+        jobs += bench_cost.jobs()
+        jobs.append({"kind": "overhead", "budget": 0})
+    unique = {key(j): j for j in jobs}
+    return list(unique.values())
+
+
+def fit_target(meta: dict) -> str | None:
+    return meta.get("target") if meta["task"] in ("classify", "regress") else None
+
+
+def shape_options(meta: dict) -> dict:
+    out = {}
+    if meta.get("image_shape"):
+        out["image_shape"] = tuple(meta["image_shape"])
+    if meta.get("sequence_length"):
+        out["sequence"] = True
+    return out
+
+
+# -- running one job (in its own process) --------------------------------------------------------
+def run_job(job: dict) -> dict:
+    if job["kind"] == "cost":
+        import bench_cost
+
+        return bench_cost.measure(job)
+    if job["kind"] == "overhead":
+        return run_overhead(job)
+    score = import_scorer(bench_dir())
+    os.environ["BENCH_DIR"] = job["bench_dir"]
+    meta = score.case_meta(job["case"])
+    if job["kind"] in ("advisor", "oracle"):
+        return run_advisor(job, score, meta)
+    if job["kind"] == "prior":
+        return run_prior(job, score, meta)
+    return run_peer(job, score, meta)
+
+
+def run_advisor(job: dict, score, meta: dict) -> dict:
+    import advisor
+
+    train = score.load_case(job["case"])[0]
+    kwargs = {"budget": job["budget"], "seed": 0, **shape_options(meta)}
+    if fit_target(meta):
+        kwargs["target"] = fit_target(meta)
+    if meta["task"] == "denoise":
+        kwargs["noise_std"] = meta.get("noise_sigma") or 0.2
+    if job.get("family"):
+        kwargs["families"] = job["family"]
+    start = time.monotonic()
+    rec = advisor.recommend(train, meta["task"], **kwargs)
+    wall = time.monotonic() - start
+    result = score.evaluate(job["case"], rec.best_estimator_)
+    entries = []
+    for e in rec.ranking_entries:
+        metrics = {k: v for k, v in (e.get("metrics") or {}).items() if not isinstance(v, (list, dict))}
+        entries.append({"family": e["family"], "status": e["status"], "score": e.get("score"),
+                        "criteria": e.get("criteria"), "metrics": metrics,
+                        "trials": (e.get("trials") or {}).get("total"),
+                        "trial_seconds": round(sum(h[3] for h in (e.get("trials") or {}).get("history", [])), 3)})
+    return {"value": result["value"], "metrics": result["metrics"], "wall_s": round(wall, 2),
+            "family": rec.best_family, "ranking": entries, "profile": meta_features(rec.profile),
+            "warnings": rec.warnings[:5], "prior": getattr(rec, "prior", None), "elapsed_s": round(rec.elapsed_s, 3)}
+
+
+def run_prior(job: dict, score, meta: dict) -> dict:
+    """`advisor recommend ... --budget 0` from the command line, timed as a user sees it."""
+    folder = Path(job["bench_dir"])
+    cmd = [sys.executable, "-m", "advisor.cli", "recommend", str(folder / meta["train"]), "--task", meta["task"], "--budget", "0", "--quiet"]
+    if fit_target(meta):
+        cmd += ["--target", fit_target(meta)]
+    if meta.get("image_shape"):
+        cmd += ["--image-shape", "x".join(map(str, meta["image_shape"]))]
+    if meta.get("sequence_length"):
+        cmd += ["--sequence"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "advice.json"
+        start = time.monotonic()
+        subprocess.run(cmd + ["--json", str(out)], check=True, capture_output=True)
+        wall = time.monotonic() - start
+        doc = json.loads(out.read_text())
+    return {"wall_s": round(wall, 3), "family": doc["recommendation"], "source": doc["source"],
+            "ranking": [{"family": e["family"], "score": e["score"], "status": e["status"], "reasons": e.get("reasons")} for e in doc["ranking"]]}
+
+
+def run_overhead(job: dict) -> dict:
+    """The advisor's fixed costs: a cold `import advisor`, and profiling each public case."""
+    score = import_scorer(bench_dir())
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import advisor"], check=True)
+    import_s = time.monotonic() - start
+    from advisor.advise import profile as profile_data
+
+    profile_s = {}
+    for meta in score.list_cases():
+        train = score.load_case(meta["name"])[0]
+        t0 = time.monotonic()
+        profile_data(train, target=fit_target(meta), task=meta["task"], **shape_options(meta))
+        profile_s[meta["name"]] = round(time.monotonic() - t0, 3)
+    return {"import_s": round(import_s, 3), "profile_s": profile_s}
+
+
+def run_peer(job: dict, score, meta: dict) -> dict:
+    import peers
+
+    if not peers.available(job["tool"]):
+        return {"skipped": f"{peers.MODULES[job['tool']]} is not installed"}
+    train = score.load_case(job["case"])[0]
+    model = peers.make(job["tool"], meta, job["budget"], score)
+    start = time.monotonic()
+    target = meta.get("target")
+    if meta["task"] in ("classify", "regress"):
+        model.fit(train.drop(columns=[target]), train[target])
+    elif meta["task"] == "generate":
+        model.fit(train)
+    elif meta["task"] == "denoise":
+        model.fit(train.to_numpy(dtype=float))
+    else:
+        model.fit(train.drop(columns=[c for c in meta.get("test_only_columns", []) if c in train.columns]))
+    fit_s = time.monotonic() - start
+    result = score.evaluate(job["case"], model)
+    extra = {k: getattr(model, k) for k in ("epochs_", "n_iter_") if hasattr(model, k)}
+    return {"value": result["value"], "metrics": result["metrics"], "wall_s": round(fit_s, 2), **extra}
+
+
+def meta_features(profile) -> dict:
+    """The profile without its per-column detail: what the prior's meta-features come from."""
+    out = profile.to_dict()
+    out.pop("columns", None)
+    return out
+
+
+# -- orchestration -------------------------------------------------------------------------------
+def execute(job: dict, python: str) -> dict:
+    """Run one job in a fresh process with its own advisor home; never raise."""
+    timeout = job.get("budget", 0) * 1.5 + SLACK_S
+    with tempfile.TemporaryDirectory(prefix="advisor-bench-") as home:
+        env = dict(os.environ, ADVISOR_HOME=home, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        if job.get("guidance") == "none":
+            env["ADVISOR_PRIOR"] = "off"
+        if job["kind"] == "prior" or job.get("guidance") == "prior":
+            # Leave-one-dataset-out: the prior may not use what was measured on this very case.
+            env["ADVISOR_PRIOR_EXCLUDE"] = job["case"]
+        start = time.monotonic()
+        try:
+            proc = subprocess.run([python, __file__, "job", json.dumps(job)], capture_output=True, text=True,
+                                  env=env, timeout=timeout, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            return {"error": f"killed after {timeout:.0f} s", "process_s": round(time.monotonic() - start, 1)}
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": tail[:300], "process_s": round(time.monotonic() - start, 1)}
+    out = json.loads(lines[-1])
+    out["process_s"] = round(time.monotonic() - start, 1)
+    return out
+
+
+def run(args) -> None:
+    bdir = bench_dir(args.bench_dir)
+    os.environ["ADVISOR_BENCH_DIR"] = str(bdir)
+    score = import_scorer(bdir)
+    jobs = [j for j in plan(args, score, bdir) if key(j) not in done_keys()]
+    print(f"{len(jobs)} jobs to run ({args.jobs} at a time)", flush=True)
+    RECORDS.parent.mkdir(parents=True, exist_ok=True)
+
+    def one(job):
+        result = execute(job, args.python)
+        record = {"key": key(job), "job": {k: v for k, v in job.items() if k != "bench_dir"}, **result,
+                  "loadavg_1m": round(os.getloadavg()[0], 2), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        with RECORDS.open("a") as fh:
+            fh.write(json.dumps(record, default=str) + "\n")
+        shown = {k: record.get(k) for k in ("value", "family", "wall_s", "error", "skipped") if record.get(k) is not None}
+        print(f"{record['job']} -> {shown}", flush=True)
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(one, jobs))
+    (RECORDS.parent / "machine.json").write_text(json.dumps(machine(), indent=1))
+
+
+def main() -> None:
+    if len(sys.argv) >= 3 and sys.argv[1] == "job":
+        job = json.loads(sys.argv[2])
+        print(json.dumps(run_job(job), default=str), flush=True)
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run the jobs not yet recorded")
+    r.add_argument("--parts", nargs="*", default=list(PARTS), choices=PARTS)
+    r.add_argument("--cases", nargs="*")
+    r.add_argument("--budgets", nargs="*", type=float, default=[30.0, 120.0])
+    r.add_argument("--jobs", type=int, default=2, help="jobs at once (each uses one core)")
+    r.add_argument("--python", default=sys.executable, help="interpreter for the jobs (with the peers installed)")
+    r.add_argument("--bench-dir")
+    sub.add_parser("report", help="write benchmarks/RESULTS.md and results.json")
+    args = parser.parse_args()
+    if args.command == "run":
+        run(args)
+    else:
+        import suite_report
+
+        suite_report.write()
+
+
+if __name__ == "__main__":
+    main()
