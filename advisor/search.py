@@ -403,7 +403,10 @@ class Search:
                     run.exhausted = True
                 if run.best_estimator is not None:
                     continue
-            self.run_trial(run, slice_s)
+            # A first trial's scoring time is unknown: the fit gets the part of the slice that leaves
+            # room for scoring it on validation rows now and on test rows at the end, at the
+            # scoring-to-fit ratio the families before it showed (sampling-heavy generators score slowly).
+            self.run_trial(run, max(slice_s / (1 + 2 * self._scoring_ratio()), MIN_TRIAL_SECONDS))
             if run.best_estimator is not None and run.growth_exponent is None and not run.growth_note:
                 if self.search_left() > 4 * (run.fit_seconds or 0) + 1:
                     self.probe_growth(run, max(self.search_left() / 4, MIN_TRIAL_SECONDS))
@@ -468,6 +471,11 @@ class Search:
             left = self.search_left() + self.reserve() / 2
             if found and left > MIN_TRIAL_SECONDS:
                 self.adopt(run, found, left / 2)
+
+    def _scoring_ratio(self) -> float:
+        """Scoring seconds per fit second, the largest seen so far (between 0.25 and 1)."""
+        ratios = [r.eval_seconds / max(r.fit_seconds or 0.0, 0.05) for r in self.runs if r.best_estimator is not None and r.eval_seconds]
+        return float(min(max(max(ratios, default=0.25), 0.25), 1.0))
 
     def _share(self, run: FamilyRun, waiting: list[FamilyRun]) -> float:
         """This family's share of the time left among the families still waiting for a first trial.
