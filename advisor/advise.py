@@ -120,7 +120,7 @@ def recommend(
         study, run_study = _open_run_study(optuna_storage, study, dataset, data, options)
     prior = prior_scores([r.family for r in runs if r.status == "pending"], task, prof, weight_map)
     guidance = {e["family"]: e["score"] for e in prior} if prior and guidance_enabled() else None
-    config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=optuna_storage, study_prefix=study, prior_scores=guidance)
+    config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=optuna_storage, study_prefix=study, prior_scores=guidance, weights=weight_map)
     search = Search(dataset, splits, runs, config, end=end, progress=progress)
     search.run()
     interrupted = search.interrupted

@@ -30,7 +30,7 @@ from advisor import budget as budget_ctx
 from advisor.criteria import EvalContext, Evaluation, evaluate
 from advisor.dataset import Dataset
 from advisor.errors import FamilyError
-from advisor.family import Family
+from advisor.family import DECLARED_UNCERTAINTY, Family
 from advisor.measure import measured, thread_limit
 from advisor.nn.seeding import derive_seed
 from advisor.watchdog import watchdog
@@ -104,6 +104,9 @@ class SearchConfig:
     stall_trials: int = field(default_factory=lambda: int(os.environ.get("ADVISOR_STALL_TRIALS") or STALL_TRIALS))
     # The prior's score per family (advisor.prior_advice), or None to search unguided.
     prior_scores: dict | None = None
+    # The ranking's criterion weights: the reserve for the final refit is kept for the family
+    # likely to win the ranking, which is not always the one with the best validation fidelity.
+    weights: dict | None = None
 
 
 ProgressFn = Callable[[dict], None]
@@ -188,12 +191,32 @@ class Search:
             return 0.0  # a worker only adds trials; the coordinator scores and refits
         ok = [r for r in self.runs if r.best_estimator is not None]
         scoring = sum(r.eval_seconds for r in ok) * 1.5
-        leader = max(ok, key=lambda r: r.best_value, default=None)
+        leader = self.likely_winner(ok)
         refit = 0.0
         if leader is not None and leader.fit_seconds is not None:
             scale = len(self.data.X) / max(leader.fit_rows, 1)
             refit = 1.5 * leader.fit_seconds * scale ** (leader.growth_exponent or 1.0)
         return scoring + refit + 0.5
+
+    def likely_winner(self, ok: list[FamilyRun]) -> FamilyRun | None:
+        """The family the ranking will most likely put first, from what the search has measured.
+
+        Validation fidelity, the declared uncertainty and interpretability, and the fit time
+        against the cheapest, weighed as the ranking weighs them (advisor.ranking); without
+        weights, the best validation fidelity.
+        """
+        weights = self.config.weights
+        if not ok or not weights:
+            return max(ok, key=lambda r: r.best_value, default=None)
+        cheapest = min(max(r.fit_seconds or 0.0, 1.0) for r in ok)
+
+        def score(r: FamilyRun) -> float:
+            compute = 1 / (1 + math.log10(max(r.fit_seconds or 0.0, 1.0) / cheapest))
+            return (weights.get("fidelity", 0) * r.best_value + weights.get("compute", 0) * compute
+                    + weights.get("uncertainty", 0) * DECLARED_UNCERTAINTY[r.family.uncertainty.kind]
+                    + weights.get("interpretability", 0) * r.family.interpretability.score)
+
+        return max(ok, key=score)
 
     def search_left(self) -> float:
         return self.end - self.reserve() - time.monotonic()
