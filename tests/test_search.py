@@ -95,3 +95,23 @@ def test_nested_scope_cannot_extend_the_deadline():
         with budget.fit_scope(time.monotonic() + 100):
             assert budget.time_left() <= 1
     assert budget.time_left() == float("inf")
+
+
+def test_the_refit_reserve_goes_to_the_family_the_ranking_will_likely_pick():
+    """A slow family a hair ahead on validation does not take the reserve from a fast one
+    that wins the weighted ranking (otherwise the search stops early for a refit that never comes)."""
+    from types import SimpleNamespace
+
+    from advisor.plugins import discover
+    from advisor.ranking import parse_weights
+    from advisor.search import FamilyRun, Search
+
+    registry = discover()
+    fast = FamilyRun(registry.get("linear"), best_value=0.970, fit_seconds=0.05)
+    slow = FamilyRun(registry.get("resnet"), best_value=0.975, fit_seconds=30.0)
+    for run in (fast, slow):
+        run.best_estimator = object()
+    weighted = SimpleNamespace(config=SimpleNamespace(weights=parse_weights(None, "classify")))
+    assert Search.likely_winner(weighted, [slow, fast]) is fast
+    unweighted = SimpleNamespace(config=SimpleNamespace(weights=None))
+    assert Search.likely_winner(unweighted, [slow, fast]) is slow
