@@ -22,7 +22,7 @@ GENERATION = ("sdv_gaussian_copula", "sdv_ctgan", "sdv_tvae", "synthcity_ddpm")
 DETECTION = ("isolation_forest", "ecod")
 EMBEDDING = ("pca16",)
 DENOISING = ("pca_recon",)
-FLAML_LEARNERS = ["lgbm", "rf", "xgboost", "extra_tree", "xgb_limitdepth", "lrl1"]
+FLAML_LEARNERS = ["lgbm", "rf", "xgboost", "extra_tree", "xgb_limitdepth", "lrl1"]  # lrl1: classification only
 MODULES = {"flaml": "flaml", "autogluon": "autogluon.tabular", "ecod": "pyod", "synthcity_ddpm": "synthcity"}
 MODULES.update({t: "sdv" for t in GENERATION if t.startswith("sdv_")})
 
@@ -60,7 +60,8 @@ class FLAMLModel:
         self.automl_ = AutoML()
         task = "classification" if self.meta["task"] == "classify" else "regression"
         self.automl_.fit(X_train=categories(X, self.meta), y_train=y, task=task, time_budget=self.budget,
-                         n_jobs=1, seed=0, verbose=0, estimator_list=FLAML_LEARNERS)
+                         n_jobs=1, seed=0, verbose=0,
+                         estimator_list=FLAML_LEARNERS if task == "classification" else FLAML_LEARNERS[:-1])
         if task == "classification":
             self.classes_ = np.asarray(self.automl_.classes_)
         return self

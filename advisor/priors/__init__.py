@@ -3,9 +3,11 @@
 A family's prior has two sources. Its plugin states what the literature says of it (the
 trade-offs the family's documentation cites: "high fidelity, computationally intensive") as a
 fidelity hint and a sentence per criterion. The benchmark runs say what it measured on similar
-data (advisor.priors.measured). Where there are measurements they count 19 times as much as
-the hint; where there are none the hint and the declared traits answer alone. The scores are
-on the criteria's own 0..1 scales, fidelity relative to the best family (1 = expected best).
+data (advisor.priors.measured). Where there are measurements on data like this they count 19
+times as much as the hint, less as the nearest measured case gets less similar (a table's
+measurements say little about a sequence); where there are none the hint and the declared
+traits answer alone. The scores are on the criteria's own 0..1 scales, fidelity relative to
+the best family (1 = expected best).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from advisor.priors.features import meta_features
 from advisor.priors.measured import evidence
 
 CRITERIA = ("fidelity", "uncertainty", "compute", "interpretability")
-MEASURED_WEIGHT = 0.95  # measurements decide; the documents' hint breaks near-ties
+MEASURED_WEIGHT = 0.95  # measurements on data like this decide; the documents' hint breaks near-ties
+TRUST_DISTANCE = 2.0  # measurements this far away (a change of modality) count e^-1 as much
 COST_SCORE = {"low": 1.0, "moderate": 0.6, "high": 0.4}  # before any measurement
 COST_FLOOR_S = 1.0
 
@@ -32,7 +35,8 @@ def family_prior(family, task: str, profile, *, fidelity_hint: float = 0.6, note
         return f"; {notes[criterion]}" if notes.get(criterion) else ""
 
     if found is not None:
-        fid = MEASURED_WEIGHT * found.rel_fidelity + (1 - MEASURED_WEIGHT) * fidelity_hint
+        trust = MEASURED_WEIGHT * math.exp(-((found.distance / TRUST_DISTANCE) ** 2))
+        fid = trust * found.rel_fidelity + (1 - trust) * fidelity_hint
         where = ", ".join(found.cases)
         out["fidelity"] = (fid, f"reached {found.rel_fidelity:.0%} of the best family's fidelity on the most similar benchmark cases ({where}){said('fidelity')}")
     else:

@@ -29,6 +29,7 @@ class Evidence:
     uncertainty: float | None
     seconds_per_1k_rows: float | None
     cases: list[str]
+    distance: float  # to the nearest of those cases, in meta-feature units
 
 
 @lru_cache(maxsize=1)
@@ -84,4 +85,5 @@ def evidence(family: str, task: str, features: dict, exclude: tuple[str, ...] = 
         uncertainty=mean([r.get("uncertainty") for r in rows]),
         seconds_per_1k_rows=mean([r.get("seconds_per_1k_rows") for r in rows]),
         cases=[c["case"] for _, c in near],
+        distance=near[0][0],
     )
