@@ -59,6 +59,7 @@ def measure(job: dict) -> dict:
     from advisor.data import read_table
     from advisor.plugins import discover
     from advisor.search import configure_estimator, fit_estimator
+    from sklearn.base import clone
 
     family = discover().get(job["family"])
     task = job["task"]
@@ -70,7 +71,7 @@ def measure(job: dict) -> dict:
     est = family.make_estimator(task, dataset.profile, **family.default_params(task, dataset.profile))
     configure_estimator(est, seed=0, device="cpu")
     # Warm-up on a small slice: lazy imports and first-call set-up are not part of the growth.
-    warm = est.__class__(**est.get_params())
+    warm = clone(est)
     rows = min(200, len(dataset.X))
     with budget_ctx.fit_scope(time.monotonic() + 10.0):
         fit_estimator(warm, task, dataset.X.iloc[:rows], None if dataset.y is None else dataset.y.iloc[:rows])

@@ -94,6 +94,8 @@ def plan(args, score, bdir: Path) -> list[dict]:
             jobs += [{"kind": "peer", "tool": t, "budget": 0, **common} for t in peers.tools_for(task)]
         if "oracle" in args.parts and public:
             jobs.append({"kind": "advisor", "budget": REGRET_BUDGET, **unguided})
+            # The same choice with fidelity weighted 0.9: separates the weights' trade-offs from misjudgement.
+            jobs.append({"kind": "advisor", "budget": REGRET_BUDGET, "prefer": "quality", **unguided})
             for family in supported_families(score, folder, meta):
                 jobs.append({"kind": "oracle", "family": family, "budget": REGRET_BUDGET * ORACLE_FACTOR, **common})
         if "guided" in args.parts and public:
@@ -151,6 +153,8 @@ def run_advisor(job: dict, score, meta: dict) -> dict:
         kwargs["noise_std"] = meta.get("noise_sigma") or 0.2
     if job.get("family"):
         kwargs["families"] = job["family"]
+    if job.get("prefer"):
+        kwargs["prefer"] = job["prefer"]
     start = time.monotonic()
     rec = advisor.recommend(train, meta["task"], **kwargs)
     wall = time.monotonic() - start

@@ -75,7 +75,7 @@ def index(records: list[dict]) -> dict:
     for r in records:
         j = r["job"]
         who = j.get("tool") or j.get("family") or "advisor"
-        out[(j["kind"], who, j.get("case"), j.get("budget"), j.get("guidance"))] = r
+        out[(j["kind"], who, j.get("case"), j.get("budget"), j.get("guidance")) + ((j["prefer"],) if j.get("prefer") else ())] = r
     return out
 
 
@@ -237,15 +237,22 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         f"Deviation from the issue's protocol: {factor:g}x rather than 5x the budget per family — 78 family runs at 150 s",
         "would take over three hours on this 2-core machine; the table shows how many families reached their best early.",
         "",
-        "| case | oracle best (family) | advisor 30 s pick | advisor regret | favourite regret | random regret | oracle values |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| case | oracle best (family) | advisor 30 s pick | advisor regret | `--prefer quality` pick | its regret | favourite regret | random regret | oracle values |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     adv_regrets, fav_regrets, rnd_regrets, hits, fav_hits, rnd_hits = [], [], [], [], [], []
+    q_regrets, q_hits = [], []
     for case, values in sorted(oracle.items()):
         best, winners = best_of(case, values)
         adv = idx.get(("advisor", "advisor", case, 30.0, "none"))
         pick = adv.get("family") if adv and "error" not in adv else None
         r_adv = regret(case, values, pick)
+        quality = idx.get(("advisor", "advisor", case, 30.0, "none", "quality"))
+        q_pick = quality.get("family") if quality and "error" not in quality else None
+        r_q = regret(case, values, q_pick)
+        if r_q is not None:
+            q_regrets.append(r_q)
+            q_hits.append(q_pick in winners)
         fav = FAVOURITE[task_of(case)]
         r_fav = regret(case, values, fav)
         r_rnd = statistics.mean(regret(case, values, f) for f in values)
@@ -258,7 +265,7 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         rnd_regrets.append(r_rnd)
         rnd_hits.append(len(winners) / len(values))
         vals = ", ".join(f"{f} {v:.3f}" for f, v in sorted(values.items(), key=lambda kv: kv[1], reverse=metric_of(case) not in MINIMIZE))
-        lines.append(f"| {case} | {best:.3f} ({', '.join(sorted(winners))}) | {pick or '-'} | {fmt(r_adv, 2)} | {fmt(r_fav, 2)} | {r_rnd:.2f} | {vals} |")
+        lines.append(f"| {case} | {best:.3f} ({', '.join(sorted(winners))}) | {pick or '-'} | {fmt(r_adv, 2)} | {q_pick or '-'} | {fmt(r_q, 2)} | {fmt(r_fav, 2)} | {r_rnd:.2f} | {vals} |")
     summary = {
         "advisor_median_regret": round(statistics.median(adv_regrets), 2) if adv_regrets else None,
         "advisor_hit_rate": round(sum(hits) / len(hits), 3) if hits else None,
@@ -266,6 +273,8 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         "favourite_hit_rate": round(sum(fav_hits) / len(fav_hits), 3) if fav_hits else None,
         "random_median_regret": round(statistics.median(rnd_regrets), 2) if rnd_regrets else None,
         "random_hit_rate": round(statistics.mean(rnd_hits), 3) if rnd_hits else None,
+        "quality_median_regret": round(statistics.median(q_regrets), 2) if q_regrets else None,
+        "quality_hit_rate": round(sum(q_hits) / len(q_hits), 3) if q_hits else None,
         "cases": len(oracle),
     }
     lines.append("")
@@ -276,6 +285,8 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
             f"- Advisor: median regret {summary['advisor_median_regret']:.2f} points (target < 2: **{'met' if ok_regret else 'MISSED'}**), "
             f"oracle's best picked in {summary['advisor_hit_rate']:.0%} of {len(hits)} cases (target 70 %: **{'met' if ok_hits else 'MISSED'}**); "
             f"mean regret {statistics.mean(adv_regrets):.2f}.",
+            (f"- With `--prefer quality` (fidelity weighted 0.9): median regret {summary['quality_median_regret']:.2f}, "
+             f"oracle's best picked in {summary['quality_hit_rate']:.0%} of {len(q_hits)} cases." if q_hits else "- `--prefer quality` runs: none recorded."),
             f"- Fixed favourite: median regret {summary['favourite_median_regret']:.2f}, hit rate {summary['favourite_hit_rate']:.0%}. "
             f"Random family: median regret {summary['random_median_regret']:.2f}, hit rate {summary['random_hit_rate']:.0%}.",
             "- The advisor ranks by four weighted criteria, not fidelity alone: where it picks a cheaper or better-calibrated",
