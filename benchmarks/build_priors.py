@@ -42,15 +42,18 @@ def family_row(record: dict) -> dict | None:
 
 def build(records: list[dict]) -> dict:
     by_case: dict[str, dict] = defaultdict(dict)
-    profiles = {}
+    profiles, budget_of = {}, {}
     for r in records:
         if r["job"]["kind"] != "oracle" or "error" in r:
             continue
         row = family_row(r)
         if row is None:
             continue
-        case = r["job"]["case"]
-        by_case[case][r["job"]["family"]] = row
+        case, family = r["job"]["case"], r["job"]["family"]
+        if r["job"]["budget"] < budget_of.get((case, family), 0):
+            continue  # the longest oracle run of a family counts
+        budget_of[(case, family)] = r["job"]["budget"]
+        by_case[case][family] = row
         profiles[case] = r["profile"]
     cases = []
     for case, families in sorted(by_case.items()):
