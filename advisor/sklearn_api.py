@@ -46,6 +46,8 @@ class _AdvisorEstimator(BaseEstimator):
     def _fit(self, X, y):
         from advisor.advise import recommend
 
+        if isinstance(self.budget, (int, float)) and self.budget == 0:
+            raise ValueError("budget=0 gives advice without training (advisor.recommend); an estimator needs a budget in seconds")
         # Validate as scikit-learn would (shapes, empty input, y present, complex numbers).
         validate_data(self, X, y, dtype=None, ensure_all_finite=False, ensure_min_samples=2)
         frame = self._frame(X)

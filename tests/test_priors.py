@@ -134,3 +134,10 @@ def test_a_search_reports_whether_the_measurement_agreed_with_the_prior(mixed_fr
     monkeypatch.setenv("ADVISOR_PRIOR", "off")
     rec = advisor.recommend(mixed_frame, "classify", target="label", budget=4, families="linear")
     assert rec.prior["guided"] is False
+
+
+def test_an_estimator_with_budget_zero_says_it_cannot_train(mixed_frame):
+    from advisor.sklearn_api import AdvisorClassifier
+
+    with pytest.raises(ValueError, match="budget=0 gives advice without training"):
+        AdvisorClassifier(budget=0).fit(mixed_frame.drop(columns="label"), mixed_frame["label"])
