@@ -172,6 +172,8 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
             lines.append(f"| {case} | {name} | " + " | ".join(fmt(m.get(c)) for c in GEN_COLUMNS) + f" | {fmt(r.get('wall_s'), 1)} | {fmt(m.get('sample_seconds'), 2)} |")
             if adv and r is not adv and r["job"]["tool"].startswith("sdv_") and "value" in r and adv.get("value") is not None:
                 (wins if adv["value"] > r["value"] else losses).append(f"{case} vs {r['job']['tool']}")
+    if plot_generation(runs, SUITE / "generation_c2st.png"):
+        lines += ["", "![C2ST score per case and model](results/suite/generation_c2st.png)"]
     lines.append("")
     verdict = "met" if wins and not losses else "MISSED"
     lines.append(f"- Advisor ahead of every SDV synthesizer on C2ST: {len(wins)} of {len(wins) + len(losses)} comparisons on tabular cases "
@@ -439,6 +441,35 @@ def cost(records: list[dict]) -> tuple[list[str], dict]:
                      "(`results/workers.md`).")
         lines.append("")
     return lines, {"growth_exponents": exps}
+
+
+def plot_generation(runs: list[dict], path: Path) -> bool:
+    """Grouped bars: C2ST score (1 = indistinguishable from real rows) per case and model."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    scored = [r for r in runs if "value" in r and r.get("value") is not None]
+    cases = sorted({r["job"]["case"] for r in scored})
+    models = sorted({"advisor" if r["job"]["kind"] == "advisor" else r["job"]["tool"] for r in scored}, key=lambda m: (m != "advisor", m))
+    if not cases:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(models)
+    for i, model in enumerate(models):
+        heights = [next((r["value"] for r in scored if r["job"]["case"] == c and ("advisor" if r["job"]["kind"] == "advisor" else r["job"]["tool"]) == model), 0.0) for c in cases]
+        ax.bar([k + i * width for k in range(len(cases))], heights, width, label=model)
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(cases))], cases, fontsize=8)
+    ax.set_ylabel("C2ST score (1 = indistinguishable)")
+    ax.set_ylim(0, 1.15)
+    ax.legend(fontsize=7, ncol=len(models), loc="upper center")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def plot_cost(runs: list[dict], path: Path) -> None:
