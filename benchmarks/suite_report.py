@@ -481,10 +481,11 @@ def plot_cost(runs: list[dict], path: Path) -> None:
     except ImportError:
         return
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for family in sorted({r["job"]["family"] for r in runs}):
+    colours = plt.get_cmap("tab20").colors
+    for i, family in enumerate(sorted({r["job"]["family"] for r in runs})):
         pts = sorted((r["job"]["rows"], r["fit_s"]) for r in runs if r["job"]["family"] == family and "fit_s" in r)
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=family)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="os^Dv"[i % 5], color=colours[(2 * i) % 20 + (i // 10)], label=family)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("rows")
