@@ -304,7 +304,7 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
             f"Random family: median regret {summary['random_median_regret']:.2f}, hit rate {summary['random_hit_rate']:.0%}.",
             "- The misses are misjudgements at 30 s more than the weights' trade-offs (`--prefer quality` picks no better):",
             "  the advisor's verdict rests on its own held-out split of the training rows (28-480 rows here) and on families",
-            "  that had a few seconds each, while the oracle gave every family 60 s. The oracle is noisy too: the test sets",
+            "  that had a few seconds each, while the oracle gave every family 60-150 s. The oracle is noisy too: the test sets",
             "  hold 36-600 rows, so one row moves accuracy by 0.2-2.8 points.",
         ]
     return lines + [""], summary
