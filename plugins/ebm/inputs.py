@@ -14,25 +14,9 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from advisor.nn.encoding import TabularEncoder
+from advisor.nn.frames import as_frame, image_form
 
 IMAGE_LOW, IMAGE_HIGH = -1.0, 1.0
-
-
-def as_frame(X, columns=None) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        # TabularEncoder names columns by str(name): frames with other names (0, 1, ...) are
-        # renamed so that fitting and transforming look up the same names.
-        if not all(isinstance(c, str) for c in X.columns):
-            X = X.set_axis([str(c) for c in X.columns], axis=1)
-        return X
-    arr = np.asarray(X)
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim > 2:
-        arr = arr.reshape(len(arr), -1)
-    if columns is None or len(columns) != arr.shape[1]:
-        columns = [f"x{i}" for i in range(arr.shape[1])]
-    return pd.DataFrame(arr, columns=list(columns))
 
 
 class InputsMixin:
@@ -114,10 +98,4 @@ class InputsMixin:
             return pd.DataFrame(out, columns=columns, index=X.index)
         return out
 
-    @staticmethod
-    def _image_form(pixels: np.ndarray, shape, columns):
-        if shape is not None:
-            return pixels.reshape((len(pixels),) + tuple(shape))
-        if columns is not None:
-            return pd.DataFrame(pixels, columns=columns)
-        return pixels
+    _image_form = staticmethod(image_form)
