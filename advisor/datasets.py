@@ -3,8 +3,9 @@
 Why: examples, tutorials and tests need real tables that work offline and load in milliseconds,
 one for each task the advisor handles (classify, regress, generate, detect, embed, denoise) and
 for image data. The files live in the repository's ``datasets/`` folder (rebuilt by
-``datasets/make_datasets.py``; sources and licences in ``datasets/README.md``); this module only
-finds and reads them, with pandas and the standard library.
+``datasets/make_datasets.py``; sources and licences in ``datasets/README.md``), and a wheel ships
+them, with that README, as package data in ``advisor/_datasets``; this module only finds and
+reads them, with pandas and the standard library.
 
     >>> from advisor import datasets
     >>> [d["name"] for d in datasets.list_datasets()]          # doctest: +SKIP
@@ -17,13 +18,15 @@ features (a label used only to evaluate, or to condition on), or ``None`` when e
 feature.
 
 The folder is looked up in this order: the ``ADVISOR_DATASETS_DIR`` environment variable; the
-``datasets/`` folder beside the package in a source checkout or editable install; package data
-installed as ``advisor/_datasets``.
+package data of an installed wheel, ``advisor/_datasets`` (found with ``importlib.resources``);
+the ``datasets/`` folder beside the package in a source checkout or editable install. The first
+folder holding any of the files wins.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +133,17 @@ def _entry(name: str) -> dict[str, Any]:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {_known()}") from None
 
 
+def _candidates() -> list[Path]:
+    """Package data first: beside an installed package, ``../datasets`` is someone else's folder."""
+    folders = []
+    # Looked up without importing `advisor._datasets`: it is a folder of data, not code.
+    packaged = resources.files(__package__) / "_datasets"
+    if isinstance(packaged, Path):  # a zipped install has no file paths to hand to the CLI
+        folders.append(packaged)
+    folders.append(Path(__file__).resolve().parent.parent / "datasets")
+    return folders
+
+
 def datasets_dir() -> Path:
     """The folder holding the bundled CSV files.
 
@@ -142,8 +156,7 @@ def datasets_dir() -> Path:
         if not folder.is_dir():
             raise FileNotFoundError(f"{ENV_VAR}={env!r} is not a folder")
         return folder
-    here = Path(__file__).resolve().parent
-    candidates = [here.parent / "datasets", here / "_datasets"]
+    candidates = _candidates()
     for folder in candidates:
         if folder.is_dir() and any((folder / e["file"]).is_file() for e in _DATASETS.values()):
             return folder
