@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:  # pragma: no cover
     import optuna
 
-    from advisor.profile import Profile
+    from advisor.profiling import Profile
 
 TASKS = ("classify", "regress", "generate", "detect", "embed", "denoise")
 MODALITIES = ("tabular", "image", "sequence")
@@ -66,6 +66,9 @@ class Family(abc.ABC):
         cost: declared relative compute cost, "low", "moderate" or "high" (used before measuring).
         baseline_for: tasks where this family is the cheap fallback returned when the budget is
             too small to search.
+        saved_types: exact names (as `skops.io.get_untrusted_types` gives them) of the classes
+            and functions of the plugin's own package that its saved estimators contain, so that
+            `advisor.load` rebuilds them; a name defined outside that package is never trusted.
     """
 
     name: str = ""
@@ -76,6 +79,7 @@ class Family(abc.ABC):
     uncertainty: Uncertainty = Uncertainty("none", "not declared")
     cost: str = "moderate"
     baseline_for: frozenset[str] = frozenset()
+    saved_types: tuple[str, ...] = ()
 
     def supports(self, task: str, profile: Profile) -> Support:
         """Whether this family applies to `task` on data described by `profile`."""

@@ -2,8 +2,8 @@
 
 Models are saved with skops, which rebuilds objects from their recorded state and refuses
 types it was not told to trust, instead of unpickling (which runs whatever code the file
-names). `load` trusts only types from scikit-learn, numpy, scipy, `advisor` and the installed
-`advisor` plugins; anything else is refused unless the caller passes `trust=True`.
+names). `load` trusts only the exact types advisor's own models contain (`advisor.safe_load`);
+anything else is refused unless the caller passes `trust=True`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advisor.errors import InputError
-from advisor.profile import Profile
+from advisor.profiling import Profile
 
 SCHEMA_VERSION = "1.0"
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "advisor.", "advisor_plugins.", "builtins.", "collections.", "pandas.")
-# functools.partial only binds arguments; the function it wraps is checked on its own.
-TRUSTED_TYPES = ("functools.partial",)
 
 
 def jsonable(value):
@@ -134,35 +130,16 @@ class Recommendation:
         return f"<Recommendation {self.task}: {self.best_family} ({len(self.ranking_entries)} families ranked)>"
 
 
-def _trusted(type_name: str, extra: tuple[str, ...]) -> bool:
-    return type_name in TRUSTED_TYPES or type_name.startswith(TRUSTED_PREFIXES + extra)
-
-
 def load(path: str | Path, *, trust: bool = False) -> Recommendation:
     """Load a recommendation saved by `Recommendation.save`.
 
-    Only types from scikit-learn, numpy, scipy, pandas, advisor and installed advisor plugins
-    are rebuilt; a file naming anything else is refused unless `trust=True`.
+    Only the exact types advisor's own models contain are rebuilt (see `advisor.safe_load`); a
+    file naming anything else is refused with an InputError unless `trust=True`, which rebuilds
+    whatever the file names and so can run code from it.
     """
-    import skops.io as sio
+    from advisor.safe_load import load_saved
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such model file")
-    plugin_modules = tuple(
-        ep.value.split(":")[0].split(".")[0] + "." for ep in metadata.entry_points(group="advisor")
-    )
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # noqa: BLE001 - not a skops file
-        raise InputError(f"{path}: not a saved advisor model ({type(exc).__name__})") from None
-    refused = [t for t in untrusted if not _trusted(t, plugin_modules)]
-    if refused and not trust:
-        raise InputError(
-            f"{path}: refusing to load types that are not from scikit-learn, numpy or advisor plugins: "
-            f"{', '.join(refused[:5])}; pass trust=True only if you trust this file"
-        )
-    data = sio.load(path, trusted=untrusted)
+    data = load_saved(Path(path), trust=trust)
     doc = json.loads(data["document"])
     return Recommendation(
         task=doc["task"],

@@ -1,5 +1,8 @@
 """The estimator: scikit-learn's neighbours models behind the encoding every advisor estimator
-needs (mixed dtypes and missing values in, numbers out)."""
+needs (mixed dtypes and missing values in, numbers out).
+
+The search is brute force: a fitted k-d or ball tree would be saved as scikit-learn internals
+that `advisor.load` does not trust, while brute force keeps only the training rows."""
 
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
@@ -19,5 +22,5 @@ def make_knn(task, n_neighbors=10, weights="distance"):
     return make_pipeline(
         TabularEncoder(numeric="standard"),
         FunctionTransformer(_fill_missing),
-        model(n_neighbors=n_neighbors, weights=weights),
+        model(n_neighbors=n_neighbors, weights=weights, algorithm="brute"),
     )

@@ -11,6 +11,9 @@ class KNearestNeighbours(Family):
     interpretability = Interpretability(0.6, "each prediction is explained by the k training rows it copies")
     uncertainty = Uncertainty("implicit", "class shares among the neighbours; no predictive std")
     cost = "low"
+    # What its saved models contain beyond advisor's own list: `advisor.load` trusts these exact
+    # names because they are defined in this package.
+    saved_types = ("advisor_knn.estimators._fill_missing",)
 
     def supports(self, task, profile):
         if profile.n_rows > 200_000:
