@@ -1,7 +1,8 @@
 """The `advisor` command line: parse, call the Python API, print.
 
-Bad input or usage exits with code 2 and one line on stderr, never a traceback
-(set ADVISOR_DEBUG=1 to see one for unexpected errors).
+Bad input or usage exits with code 2 and one line on stderr, never a traceback: click prints its
+own usage errors and our `InputError` (a `click.ClickException`) alike. `AdvisorGroup.main` is
+the last line of defence for the rest (set ADVISOR_DEBUG=1 to see a traceback).
 """
 
 from __future__ import annotations
@@ -18,27 +19,61 @@ from advisor.family import TASKS
 
 
 class AdvisorGroup(click.Group):
-    """Turns our errors into one line and the right exit code."""
+    """The `advisor` group: click's error handling, plus exit codes for interrupts and bugs."""
 
-    def invoke(self, ctx):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command line and decide how it exits, in one place.
+
+        Click runs without its standalone mode so that a Ctrl-C reaches us as the `Abort` it
+        raises (click alone would exit 1). Usage errors and `InputError` print one line and
+        exit 2; Ctrl-C and SIGTERM exit 130 and 143; an unexpected exception prints one line and
+        exits 1 instead of a traceback.
+        """
+        if not standalone_mode:  # a caller that handles click's exceptions itself
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            return super().invoke(ctx)
-        except InputError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(2)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except KeyboardInterrupt as exc:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            exc.show()
+            code = exc.exit_code
+        except click.Abort as exc:
             from advisor.interrupts import exit_code
 
-            click.echo("Interrupted.", err=True)
-            ctx.exit(exit_code(exc))
-        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
+            cause = exc.__cause__
+            click.echo("Interrupted." if isinstance(cause, KeyboardInterrupt) else "Aborted!", err=True)
+            code = exit_code(cause) if isinstance(cause, KeyboardInterrupt) else 1
+        except Exception as exc:  # noqa: BLE001 - a bug in advisor or a plugin: one line, not a traceback
             if os.environ.get("ADVISOR_DEBUG"):
                 raise
             message = " ".join(str(exc).split())[:300]
             click.echo(f"Error: internal error ({type(exc).__name__}: {message}); set ADVISOR_DEBUG=1 for details", err=True)
-            ctx.exit(1)
+            code = 1
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class DeviceParam(click.ParamType):
+    """`--device`: auto, cpu, cuda or cuda:N, spelled as the Python API accepts it."""
+
+    name = "device"
+
+    def get_metavar(self, param, ctx=None):
+        return "[auto|cpu|cuda|cuda:N]"
+
+    def convert(self, value, param, ctx):
+        from advisor.nn.device import parse_device
+
+        try:
+            return parse_device(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(d) for d in ("auto", "cpu", "cuda") if d.startswith(incomplete)]
+
+
+DEVICE = DeviceParam()
 
 
 def _check_output(path: str | None, force: bool, what: str) -> None:
@@ -74,7 +109,7 @@ def main():
 @click.option("--image-shape", help="Read the feature columns as images of this shape, e.g. 28x28 or 32x32x3.")
 @click.option("--sequence", is_flag=True, help="Read the feature columns as one ordered sequence.")
 @click.option("--noise-std", type=float, help="denoise: noise level to score with (image: share of the pixel range; table: column sds).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where torch runs: auto (a GPU when one is visible), cpu, cuda or cuda:N.")
 @click.option("--json", "json_path", help="Write the result document (JSON) here.")
 @click.option("--save-model", help="Save the fitted winner here (skops format; load with advisor.load).")
 @click.option("--report", "report_path", help="Write a self-contained HTML report here.")
@@ -188,15 +223,11 @@ def _write_frame(frame, output: str | None, force: bool) -> None:
         frame.to_csv(output, index=False)
 
 
-def _read_rows(data: str, rec):
+def _read_rows(data: str):
+    """The rows as the user wrote them: the saved model's first step does the cleaning."""
     from advisor.data import read_table
 
-    frame = read_table(data).frame
-    expected = [c.name for c in rec.profile.columns if c.role == "feature"]
-    missing = [c for c in expected if c not in frame.columns]
-    if missing:
-        raise InputError(f"{data}: columns the model was trained on are missing: {', '.join(missing[:6])}")
-    return frame[expected]
+    return read_table(data).frame
 
 
 @main.command()
@@ -209,7 +240,7 @@ def sample(model, n_rows, output, seed, force):
     """Draw rows from a saved generate model."""
     _check_output(output, force, "--output")
     rec = _load_model(model)
-    if not hasattr(rec.best_estimator_, "sample"):
+    if rec.task != "generate" or not hasattr(rec.best_estimator_, "sample"):
         raise InputError(f"{model}: a {rec.task} model cannot sample; use predict or transform")
     out = rec.best_estimator_.sample(n_rows, random_state=seed)
     import numpy as np
@@ -230,7 +261,7 @@ def predict(model, data, output, force):
     rec = _load_model(model)
     if rec.task not in ("classify", "regress", "detect"):
         raise InputError(f"{model}: a {rec.task} model does not predict; use {'sample' if rec.task == 'generate' else 'transform'}")
-    X = _read_rows(data, rec)
+    X = _read_rows(data)
     import pandas as pd
 
     est = rec.best_estimator_
@@ -255,7 +286,7 @@ def transform(model, data, output, force):
     rec = _load_model(model)
     if rec.task not in ("embed", "denoise"):
         raise InputError(f"{model}: a {rec.task} model does not transform")
-    X = _read_rows(data, rec)
+    X = _read_rows(data)
     import numpy as np
     import pandas as pd
 
@@ -264,7 +295,9 @@ def transform(model, data, output, force):
         out = np.asarray(out).reshape(len(X), -1)
         out = pd.DataFrame(out, columns=[f"z{i}" for i in range(out.shape[1])])
     elif not isinstance(out, pd.DataFrame):
-        out = pd.DataFrame(np.asarray(out).reshape(len(X), -1), columns=X.columns)
+        cleaner = getattr(rec.best_estimator_, "cleaner", None)
+        names = [name for name, _ in cleaner.columns] if cleaner is not None else list(X.columns)
+        out = pd.DataFrame(np.asarray(out).reshape(len(X), -1), columns=names)
     _write_frame(out, output, force)
 
 
@@ -287,12 +320,16 @@ def report(result, output, force):
 @click.option("--budget", type=float, default=600.0, show_default=True, help="Seconds this worker spends at most.")
 @click.option("--data", help="Where this machine reads the data, if not at the path the coordinator recorded.")
 @click.option("--wait", type=float, default=0.0, show_default=True, help="Seconds to wait for the study to appear (workers may start first).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where torch runs: auto (a GPU when one is visible), cpu, cuda or cuda:N.")
 @click.option("--quiet", "-q", is_flag=True)
 def worker(storage, study, budget, data, wait, device, quiet):
     """Join a running recommendation: add trials to its study until it finishes."""
     if budget <= 0:
         raise InputError(f"--budget must be a positive number of seconds, got {budget:g}")
+    if device not in ("auto", "cpu"):  # no GPU for cuda: one line now, as `recommend` says it, not a failure per trial
+        from advisor.nn.device import resolve_device
+
+        device = resolve_device(device)
     from advisor.interrupts import terminate_as_interrupt
     from advisor.progress import SearchProgress
     from advisor.worker import work
@@ -307,19 +344,10 @@ def worker(storage, study, budget, data, wait, device, quiet):
 @click.option("--json", "as_json", is_flag=True)
 def runs(storage, as_json):
     """List past runs recorded in a storage, newest first, with their recommendation."""
-    import json as jsonlib
-
+    from advisor.display import print_runs
     from advisor.storage import list_runs, open_storage
 
-    found = list_runs(open_storage(storage))
-    if as_json:
-        click.echo(jsonlib.dumps(found, indent=2))
-        return
-    if not found:
-        click.echo("no runs recorded")
-    for r in found:
-        click.echo(f"{r['started'] or '-':<26} {r['task']:<9} {r['status'] or '-':<12} {str(r['recommendation'] or '-'):<24} {r['trials'] or 0:>4} trials  {r['study']}")
-        click.echo(f"{'':<26} data: {r['data'] or '(in memory)'}")
+    print_runs(list_runs(open_storage(storage)), as_json=as_json)
 
 
 @main.command("datasets")

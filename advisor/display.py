@@ -119,3 +119,41 @@ def print_profile(profile, as_json: bool = False) -> None:
         console.print(f"... and {len(p.columns) - 200} more columns (use --json for all)")
     for w in p.warnings:
         console.print(f"warning: {w}")
+
+
+def _local_time(stamp: str | None) -> str:
+    """An ISO time stamp (recorded in UTC) as local time to the minute; as recorded if it does not parse."""
+    if not stamp:
+        return "-"
+    import datetime
+
+    try:
+        return datetime.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+def print_runs(runs: list[dict], as_json: bool = False) -> None:
+    """`advisor runs`: one row per run; the study name is never cut, `advisor worker --study` needs it whole."""
+    if as_json:
+        print(json.dumps(runs, indent=2))
+        return
+    console = _console()
+    if not runs:
+        console.print("no runs recorded")
+        return
+    table = Table(title="advisor runs", title_justify="left")
+    for col in ("started", "task", "status", "recommendation", "trials", "study", "data"):
+        # on a narrow terminal the recommendation and the data path fold; the study name stays whole
+        table.add_column(col, justify="right" if col == "trials" else "left", no_wrap=col not in ("recommendation", "data"), overflow="fold")
+    for r in runs:
+        table.add_row(
+            _local_time(r.get("started")),
+            r.get("task") or "-",
+            r.get("status") or "-",
+            str(r.get("recommendation") or "-"),
+            str(r.get("trials") or 0),
+            r["study"],
+            str(r.get("data") or "(in memory)"),
+        )
+    console.print(table)

@@ -5,6 +5,9 @@ front (fidelity against compute), the search history per family, previews (gener
 real data, or noisy / denoised / clean images), the dataset profile, and the families that
 failed or do not apply, with their reasons. Figures are drawn by matplotlib and embedded as SVG;
 every string that came from the user's data is HTML-escaped.
+
+The figures use matplotlib's object API (`Figure`, saved to a buffer), never `pyplot` nor
+`matplotlib.use`: writing a report leaves the caller's backend and open figures alone.
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ figure{margin:12px 0} figure svg{max-width:100%;height:auto}
 """
 
 
-def _svg(fig) -> str:
-    import matplotlib.pyplot as plt
+def _new_figure(figsize):
+    """A figure outside pyplot: no backend is chosen and nothing is registered with pyplot."""
+    from matplotlib.figure import Figure
 
+    return Figure(figsize=figsize)
+
+
+def _svg(fig) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
+    fig.savefig(buf, format="svg", bbox_inches="tight")  # the SVG canvas, chosen by format alone
     text = buf.getvalue()
     return text[text.find("<svg"):]
 
@@ -48,11 +55,11 @@ def _scored(doc):
 
 
 def criteria_chart(doc) -> str:
-    import matplotlib.pyplot as plt
     import numpy as np
 
     entries = _scored(doc)
-    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.9 * len(entries)))
+    fig = _new_figure((9, 1.4 + 0.9 * len(entries)))
+    ax = fig.subplots()
     y = np.arange(len(entries))
     height = 0.8 / len(CRITERIA)
     for i, c in enumerate(CRITERIA):
@@ -66,11 +73,10 @@ def criteria_chart(doc) -> str:
 
 
 def pareto_chart(doc) -> str:
-    import matplotlib.pyplot as plt
-
     entries = _scored(doc)
     front = set(doc.get("pareto", []))
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig = _new_figure((6.5, 4.2))
+    ax = fig.subplots()
     for e in entries:
         on = e["family"] in front
         ax.scatter(e["criteria"]["compute"], e["criteria"]["fidelity"], s=80 if on else 40, color="#4d9a6a" if on else "#9aa3b1", edgecolor="black" if e["family"] == doc["recommendation"] else "none", zorder=3)
@@ -84,12 +90,11 @@ def pareto_chart(doc) -> str:
 
 
 def history_chart(doc) -> str | None:
-    import matplotlib.pyplot as plt
-
     entries = [e for e in doc["ranking"] if e.get("trials", {}).get("history")]
     if not entries:
         return None
-    fig, ax = plt.subplots(figsize=(7.5, 4))
+    fig = _new_figure((7.5, 4))
+    ax = fig.subplots()
     for e in entries:
         best, xs, ys = None, [], []
         for number, value, _state, _seconds in e["trials"]["history"]:
@@ -108,12 +113,12 @@ def history_chart(doc) -> str | None:
 
 
 def image_grid(rows: dict, shape) -> str:
-    import matplotlib.pyplot as plt
     import numpy as np
 
     names = list(rows)
     n = max(len(rows[k]) for k in names)
-    fig, axes = plt.subplots(len(names), n, figsize=(1.1 * n, 1.2 * len(names)), squeeze=False)
+    fig = _new_figure((1.1 * n, 1.2 * len(names)))
+    axes = fig.subplots(len(names), n, squeeze=False)
     for r, name in enumerate(names):
         for c in range(n):
             ax = axes[r][c]
@@ -126,13 +131,13 @@ def image_grid(rows: dict, shape) -> str:
 
 
 def marginals_chart(preview: dict) -> str:
-    import matplotlib.pyplot as plt
     import numpy as np
 
     columns = preview["columns"]
     cols = min(3, len(columns))
     rows = (len(columns) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.6 * rows), squeeze=False)
+    fig = _new_figure((3.3 * cols, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for i, col in enumerate(columns):
         ax = axes[i // cols][i % cols]
         real = [v for v in preview["real"][col] if v is not None]
@@ -181,9 +186,6 @@ def _profile_table(profile: dict) -> str:
 
 def render(doc: dict) -> str:
     """The report for a result document (`Recommendation.to_dict()` or a `--json` file)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     esc = html.escape
     prof = doc["profile"]
     parts = [

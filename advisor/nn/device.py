@@ -1,16 +1,26 @@
-"""Choosing where torch runs: `--device auto|cpu|cuda`."""
+"""Choosing where torch runs: `--device auto|cpu|cuda|cuda:N`."""
 
 from __future__ import annotations
+
+import re
 
 from advisor.errors import InputError
 
 DEVICES = ("auto", "cpu", "cuda")
+SPELLINGS = "auto, cpu, cuda, cuda:N (N: a GPU index)"
+
+
+def parse_device(device) -> str:
+    """Check how a device is spelled, without importing torch (the CLI checks it before any work)."""
+    text = str(device)
+    if text in DEVICES or re.fullmatch(r"cuda:\d+", text):
+        return text
+    raise InputError(f"unknown device {device!r}; choose one of: {SPELLINGS}")
 
 
 def resolve_device(device: str = "auto") -> str:
     """'auto' means CUDA when a GPU is visible, else the CPU; asking for CUDA without one is an error."""
-    if device not in DEVICES and not str(device).startswith("cuda:"):
-        raise InputError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
+    device = parse_device(device)
     if device == "cpu":
         return "cpu"
     import torch
