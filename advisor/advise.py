@@ -7,28 +7,38 @@ import time
 import warnings as pywarnings
 from typing import Any
 
+from advisor.cleaning import wrap
 from advisor.criteria import EvalContext, evaluate
 from advisor.data import read_table
 from advisor.dataset import check_task, prepare
 from advisor.errors import AdvisorError, InputError
 from advisor.measure import measured, thread_limit
-from advisor.nn.device import DEVICES
+from advisor.nn.device import parse_device
 from advisor.plugins import discover
 from advisor.ranking import parse_weights, pareto_front, rationale, score_runs
 from advisor.prior_advice import compare, guidance_enabled, prior_recommendation, prior_scores
+from advisor.quiet import optuna_warnings_only
 from advisor.result import Recommendation, versions
 from advisor.search import FamilyRun, Search, SearchConfig, configure_estimator, fit_estimator
 from advisor.selection import parse_shape as _parse_shape
 from advisor.selection import profile  # noqa: F401 - public as advisor.profile
 from advisor.selection import select as _select
 from advisor.selection import supports as _supports
-from advisor.splits import make_splits
 
 DEFAULT_BUDGET_S = 60.0
 DEFAULT_NOISE_STD = 0.2
 FINAL_MARGIN_S = 0.3
+# Of the slack the budget rule allows past the budget (max(5 s, 10 %)), the work after the search
+# (scoring, previews, refit) may use this share; the rest is left for writing the outputs.
+AFTER_SEARCH_SLACK = 0.5
 
 
+def allowed_overrun(budget_s: float) -> float:
+    """The budget rule: a run may end at most this many seconds after its budget."""
+    return max(5.0, 0.1 * budget_s)
+
+
+@optuna_warnings_only()
 def recommend(
     data: Any,
     task: str,
@@ -63,8 +73,7 @@ def recommend(
                                     image_shape=image_shape, sequence=sequence, seed=seed, start_time=t0, extra_plugins=extra_plugins)
     if not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0:
         raise InputError(f"--budget must be a positive number of seconds, got {budget!r}")
-    if device not in DEVICES and not str(device).startswith("cuda"):
-        raise InputError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
+    device = parse_device(device)
     if device != "auto" and device != "cpu":
         from advisor.nn.device import resolve_device
 
@@ -99,7 +108,7 @@ def recommend(
         why = "; ".join(f"{r.name}: {r.reason}" for r in runs[:6])
         raise InputError(f"no family can do {task} on this {prof.modality} data ({why})")
 
-    splits = make_splits(dataset, seed=seed)
+    splits = dataset.splits
     if splits.reused:
         run_warnings.append(f"only {len(dataset.X)} rows: scores are measured on the training rows, not held-out ones")
     optuna_storage, run_study = None, None
@@ -131,7 +140,8 @@ def recommend(
 
         run_warnings.append(f"interrupted by {signal_name(interrupted)}: the ranking holds the trials that finished; the winner was not refit")
 
-    _score_on_test(search, dataset, splits, config)
+    finish_by = t0 + float(budget) + AFTER_SEARCH_SLACK * allowed_overrun(float(budget))
+    _score_on_test(search, dataset, splits, config, finish_by, run_warnings)
     entries = score_runs(search.runs, task, weight_map, len(dataset.X))
     pareto = pareto_front(entries)
     lines = rationale(entries, task, prof, weight_map, pareto)
@@ -144,19 +154,18 @@ def recommend(
     if ok_entries:
         best_name = ok_entries[0]["family"]
         best_run = next(r for r in search.runs if r.name == best_name)
-        if task in ("generate", "denoise") and interrupted is None:
-            from advisor.previews import make_previews
-
-            previews = make_previews(task, best_run.best_estimator, splits.take(dataset, "test")[0], prof.image_shape, noise_std, seed)
         if interrupted is None:
-            estimator = _refit(best_run, dataset, config, end, float(budget), run_warnings)
+            estimator = _refit(best_run, dataset, config, end, float(budget), finish_by, run_warnings)
         else:
             estimator = best_run.best_estimator
+        if task in ("generate", "denoise") and interrupted is None:
+            previews = _previews(task, best_run, dataset, splits, noise_std, seed, finish_by, run_warnings)
     elif interrupted is not None:
         raise interrupted
     else:
-        best_name, estimator = _fallback(registry, runs, dataset, config, run_warnings)
+        best_name, estimator = _fallback(registry, runs, dataset, config, finish_by, run_warnings)
         lines.append(f"The budget was too small to search: {best_name} is returned untuned as the cheapest baseline.")
+    estimator = wrap(estimator, dataset.cleaner, task)
     plugin_versions = {p.name: p.version for p in registry.plugins}
     rec = Recommendation(
         task=task,
@@ -250,7 +259,14 @@ def _finish_run_study(run_study, rec, interrupted) -> None:
         rec.warnings.append(f"could not record the result in the storage ({type(exc).__name__})")
 
 
-def _score_on_test(search: Search, dataset, splits, config) -> None:
+def _score_on_test(search: Search, dataset, splits, config, finish_by: float, run_warnings: list[str]) -> None:
+    """Score each family's best model on the test rows, leaders first, within the deadline.
+
+    A family whose scoring would run past `finish_by` is stopped and marked failed; the time
+    kept for the refit of the likely winner is not given to the others' scoring.
+    """
+    from advisor.watchdog import TrialTimeout, watchdog
+
     X_test, y_test, labels_test = splits.take(dataset, "test")
     ctx = EvalContext(
         task=config.task,
@@ -260,27 +276,58 @@ def _score_on_test(search: Search, dataset, splits, config) -> None:
         labels=labels_test,
         train_X=search.X_train,
     )
-    for run in search.runs:
-        if run.status != "ok":
+    ok = sorted((r for r in search.runs if r.status == "ok"), key=lambda r: -r.best_value)
+    leader = search.likely_winner(ok)
+    refit_s = search.refit_seconds(leader)
+    for run in ok:
+        left = finish_by - time.monotonic() - (refit_s if run is not leader else 0.0)
+        if left <= 0.05:
+            run.status, run.reason = "failed", "not scored on held-out rows: the budget ran out"
             continue
         try:
-            with thread_limit(len(search.X_train)):
+            with watchdog(left, f"scoring {run.name} on held-out rows"), thread_limit(len(search.X_train)):
                 run.test = evaluate(config.task, run.best_estimator, X_test, y_test, ctx)
+        except TrialTimeout:
+            run.status, run.reason = "failed", f"scoring on held-out rows did not finish within the budget ({left:.1f}s left)"
         except Exception as exc:  # noqa: BLE001 - a family failing on new rows is marked failed
             run.status, run.reason = "failed", f"failed on held-out rows: {type(exc).__name__}: {exc}"[:300]
+    late = [r.name for r in ok if r.status == "failed" and "budget" in r.reason]
+    if late:
+        run_warnings.append(f"{', '.join(late)} could not be scored on held-out rows within the budget and are left out of the ranking")
 
 
-def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, run_warnings: list[str]):
-    """Refit the winner on all rows when the time left allows; else keep the search model."""
+def _previews(task, run, dataset, splits, noise_std, seed, finish_by, run_warnings) -> dict:
+    """Real against generated (or noisy / denoised) rows for the report, if time is left."""
+    from advisor.previews import make_previews
+    from advisor.watchdog import TrialTimeout, watchdog
+
+    left = finish_by - time.monotonic()
+    if left < 0.2:
+        run_warnings.append("no time was left for the report's previews")
+        return {}
+    try:
+        with watchdog(left, "previews"):
+            return make_previews(task, run.best_estimator, splits.take(dataset, "test")[0], dataset.profile.image_shape, noise_std, seed)
+    except TrialTimeout:
+        run_warnings.append("the report's previews did not finish within the budget and are left out")
+        return {}
+
+
+def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, finish_by: float, run_warnings: list[str]):
+    """Refit the winner on all rows when the time left allows; else keep the search model.
+
+    The refit's training loop stops at `finish_by` (less the time the previews need) and a
+    watchdog stops a fit that ignores it shortly after, inside the slack of the budget rule.
+    """
     from sklearn.base import clone
 
     n_all, n_fit = len(dataset.X), max(run.fit_rows, 1)
     if n_all <= n_fit:
         return run.best_estimator
     estimate = (run.fit_seconds or 0.0) * (n_all / n_fit) ** (run.growth_exponent or 1.0)
-    # The budget rule allows max(5 s, 10 %) beyond the budget; the refit may use half of it.
-    grace = max(5.0, 0.1 * budget_s) / 2
-    left = end - time.monotonic() + grace
+    after = run.eval_seconds if config.task in ("generate", "denoise") else 0.0  # the previews come after
+    stop_at = finish_by - after
+    left = stop_at - time.monotonic()
     if estimate > left:
         run_warnings.append(
             f"no time to refit {run.name} on all {n_all} rows (needs ~{estimate:.1f}s, {max(left, 0):.1f}s left): "
@@ -304,9 +351,10 @@ def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, run_war
     from advisor.watchdog import TrialTimeout, watchdog
 
     est = configure_estimator(clone(run.best_estimator), seed=config.seed, device=config.device)
+    hard_stop = finish_by + 0.5 * (1 - AFTER_SEARCH_SLACK) * allowed_overrun(budget_s)
     try:
-        with watchdog(max(end + 2 * grace - time.monotonic(), 0.5), f"refit of {run.name}"):
-            with budget_ctx.fit_scope(end + grace), thread_limit(n_all):
+        with watchdog(max(hard_stop - time.monotonic(), 0.5), f"refit of {run.name}"):
+            with budget_ctx.fit_scope(stop_at, repeatable=config.max_trials is not None), thread_limit(n_all):
                 _, seconds, _ = measured(fit_estimator, est, config.task, X, y)
     except TrialTimeout:
         run_warnings.append(f"refitting {run.name} on all rows ran out of time; returning the model fitted on {n_fit} search rows")
@@ -328,19 +376,33 @@ def _rows_that_fit_in_memory(run: FamilyRun, n_all: int) -> int:
     return int(min(n_all, max(run.fit_rows, 0.5 * available / per_row)))
 
 
-def _fallback(registry, runs, dataset, config, run_warnings):
-    """The cheapest baseline, untuned, when no family finished a trial in time."""
+def _fallback(registry, runs, dataset, config, finish_by: float, run_warnings):
+    """The cheapest baseline, untuned, when no family finished a trial in time.
+
+    It fits under the same deadline as everything after the search; a baseline that cannot
+    finish in time is given up, and the run says the budget is too small.
+    """
+    from advisor import budget as budget_ctx
+    from advisor.watchdog import TrialTimeout, watchdog
+
     task, prof = config.task, dataset.profile
     candidates = [r for r in runs if config.task in r.family.baseline_for and r.status != "unsupported"]
     candidates += [r for r in runs if r.status != "unsupported" and r not in candidates and r.family.cost == "low"]
     for run in candidates:
+        left = finish_by - time.monotonic()
+        if left <= 0.1:
+            break
         try:
             est = run.family.make_estimator(task, prof, **run.family.default_params(task, prof))
             configure_estimator(est, seed=config.seed, device=config.device)
-            fit_estimator(est, task, dataset.X, dataset.y)
+            with watchdog(left, f"baseline {run.name}"), budget_ctx.fit_scope(finish_by), thread_limit(len(dataset.X)):
+                fit_estimator(est, task, dataset.X, dataset.y)
+        except TrialTimeout:
+            run_warnings.append(f"baseline {run.name} did not finish within the budget")
+            break
         except Exception as exc:  # noqa: BLE001
             run_warnings.append(f"baseline {run.name} failed: {type(exc).__name__}: {exc}")
             continue
         run_warnings.append(f"budget too small for a search: returning the untuned baseline {run.name}")
         return run.name, est
-    raise AdvisorError(f"no family produced a model for {task}: " + "; ".join(f"{r.name}: {r.reason}" for r in runs))
+    raise AdvisorError(f"no family produced a model for {task} within the budget: " + "; ".join(f"{r.name}: {r.reason or r.status}" for r in runs))

@@ -3,6 +3,11 @@
 The search sets a deadline (and the Optuna trial, for pruning) around every `fit` with
 `fit_scope`; estimators read them with `time_left()` and `current_trial()` without the deadline
 being one of their hyperparameters. Outside a scope there is no deadline and no trial.
+
+A repeatable scope (`advisor recommend --max-trials`) trains by counts, not by the clock:
+`time_left()` is infinite inside it, so epochs, learning-rate schedules and phase lengths never
+depend on how fast the machine happened to be. The search's watchdog still stops a fit that
+outlives its time slice (it is then reported failed), so the budget holds either way.
 """
 
 from __future__ import annotations
@@ -14,33 +19,43 @@ from contextvars import ContextVar
 
 _deadline: ContextVar[float | None] = ContextVar("advisor_deadline", default=None)
 _trial: ContextVar[object | None] = ContextVar("advisor_trial", default=None)
+_repeatable: ContextVar[bool] = ContextVar("advisor_repeatable", default=False)
 
 
 @contextmanager
-def fit_scope(deadline: float | None = None, trial=None):
+def fit_scope(deadline: float | None = None, trial=None, *, repeatable: bool | None = None):
     """Run the body with `deadline` (a `time.monotonic()` instant) and `trial` in effect.
 
-    A nested scope can only shorten the deadline, never extend it.
+    A nested scope can only shorten the deadline, never extend it; it inherits repeatability
+    unless `repeatable` says otherwise.
     """
     outer = _deadline.get()
     if outer is not None and (deadline is None or outer < deadline):
         deadline = outer
     token_d = _deadline.set(deadline)
     token_t = _trial.set(trial)
+    token_r = _repeatable.set(_repeatable.get() if repeatable is None else bool(repeatable))
     try:
         yield
     finally:
         _deadline.reset(token_d)
         _trial.reset(token_t)
+        _repeatable.reset(token_r)
 
 
 def deadline() -> float | None:
-    return _deadline.get()
+    """The current deadline, or None (outside a scope, or in a repeatable one)."""
+    return None if _repeatable.get() else _deadline.get()
+
+
+def repeatable() -> bool:
+    """Whether the current fit must train by counts only (the clock must not decide anything)."""
+    return _repeatable.get()
 
 
 def time_left() -> float:
-    """Seconds until the current deadline (infinite outside a scope)."""
-    d = _deadline.get()
+    """Seconds until the current deadline (infinite outside a scope, or in a repeatable one)."""
+    d = deadline()
     return math.inf if d is None else d - time.monotonic()
 
 

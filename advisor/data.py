@@ -34,6 +34,11 @@ class Table:
     image_shape: tuple[int, ...] | None = None
     warnings: list[str] = field(default_factory=list)
     target: str | None = None  # the column that holds labels given apart from X (an (X, y) pair)
+    # False when the column names were invented for an array (x0, x1, ...): such names must never
+    # decide the modality, since they say nothing about the data's order.
+    named_columns: bool = True
+    # (H, W[, C]) when the user gave an image array: the returned model takes and gives arrays.
+    array_shape: tuple[int, ...] | None = None
 
 
 def pixel_columns(n: int) -> list[str]:
@@ -58,9 +63,12 @@ def read_table(
 ) -> Table:
     """Read `source` (path, DataFrame, array or (X, y)) into a `Table`.
 
-    `target` may be a column name, or an array-like of labels when `source` is a bare X.
+    `target` may be a column name, or an array-like of labels when `source` is a bare X. A `Table`
+    passes through (callers that built one themselves, such as the scikit-learn estimators).
     """
-    if isinstance(source, (str, Path)):
+    if isinstance(source, Table):
+        table = source
+    elif isinstance(source, (str, Path)):
         table = _read_path(Path(source))
     elif isinstance(source, pd.DataFrame):
         table = Table(_str_columns(source), "DataFrame")
@@ -78,13 +86,18 @@ def read_table(
     return table
 
 
+def array_columns(n: int) -> list[str]:
+    """The names given to the columns of a 2-D array (they never decide the modality)."""
+    return [f"x{i}" for i in range(n)]
+
+
 def _from_array(X: np.ndarray) -> Table:
     if X.ndim in (3, 4):
         frame, shape = images_to_frame(X)
-        return Table(frame, "array", image_shape=shape)
+        return Table(frame, "array", image_shape=shape, named_columns=False, array_shape=shape)
     if X.ndim != 2:
         raise InputError(f"an array of features must be 2-D (rows x columns), got shape {X.shape}")
-    return Table(pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]), "array")
+    return Table(pd.DataFrame(X, columns=array_columns(X.shape[1])), "array", named_columns=False, array_shape=(X.shape[1],))
 
 
 def _str_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +110,12 @@ def _str_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _from_xy(X: Any, y: Any) -> Table:
-    table = _from_array(np.asarray(X)) if not isinstance(X, pd.DataFrame) else Table(_str_columns(X), "DataFrame")
+    if isinstance(X, Table):
+        table = X
+    elif isinstance(X, pd.DataFrame):
+        table = Table(_str_columns(X), "DataFrame")
+    else:
+        table = _from_array(np.asarray(X))
     return _attach_target(table, y)
 
 
@@ -158,10 +176,10 @@ def _read_npz(path: Path) -> Table:
         raise InputError(f"{path}: .npz needs an array named X (found: {', '.join(sorted(arrays)) or 'none'})")
     X = arrays["X"]
     if X.ndim == 2:
-        table = Table(pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]), str(path))
+        table = Table(pd.DataFrame(X, columns=array_columns(X.shape[1])), str(path), named_columns=False)
     elif X.ndim in (3, 4):
         frame, shape = images_to_frame(X)
-        table = Table(frame, str(path), image_shape=shape)
+        table = Table(frame, str(path), image_shape=shape, named_columns=False)
     else:
         raise InputError(f"{path}: X must have shape (N, features) or (N, H, W[, C]), got {X.shape}")
     if "y" in arrays:

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from advisor.cleaning import InputCleaner
 from advisor.data import Table
 from advisor.errors import InputError
 from advisor.family import TASKS
-from advisor.profile import Profile, profile_frame
+from advisor.profiling import Profile, profile_frame
+from advisor.splits import Splits, make_splits, strata_for
 
 MIN_ROWS = 10
 TARGET_TASKS = {"classify", "regress"}
@@ -24,6 +26,13 @@ LABEL_TASKS = {"detect", "embed"}  # an optional target is a label used only to 
 
 @dataclass
 class Dataset:
+    """What a run learns from: cleaned features, target, profile, splits, and the cleaning step.
+
+    `X` is the cleaned table the families train on; `cleaner` turns rows shaped like the user's
+    input into it again (the first step of the returned model). The profile and the cleaning
+    saw the development rows only, never the test rows the ranking reports on.
+    """
+
     X: pd.DataFrame
     y: pd.Series | None
     task: str
@@ -31,6 +40,8 @@ class Dataset:
     target: str | None = None
     labels: pd.Series | None = None  # detect / embed: labels kept out of training, used to score
     warnings: list[str] = field(default_factory=list)
+    splits: Splits | None = None
+    cleaner: InputCleaner | None = None
 
     @property
     def image_shape(self):
@@ -52,7 +63,11 @@ def prepare(
     sequence: bool = False,
     seed: int = 0,
 ) -> Dataset:
-    """Validate `table` for `task` and split it into features and target."""
+    """Validate `table` for `task`, split its rows, and clean its features.
+
+    The rows are split first, so that the profile (column kinds, modality, statistics) and every
+    data-dependent default see only the rows a run may learn from.
+    """
     check_task(task)
     frame = table.frame
     warnings = list(table.warnings)
@@ -66,41 +81,50 @@ def prepare(
         frame = _clean_target(frame, target, task, warnings)
     if len(frame) < MIN_ROWS:
         raise InputError(f"{table.source}: {len(frame)} usable rows; at least {MIN_ROWS} are needed")
+    frame = frame.reset_index(drop=True)
+    y = labels = None
+    if target is not None and task in TARGET_TASKS:
+        y = frame[target]
+    elif target is not None and task in LABEL_TASKS:
+        labels = frame[target]
+        if task == "detect":
+            labels = _anomaly_labels(labels, target)
+    splits = make_splits(len(frame), strata_for(task, y, labels), seed=seed)
+    development = frame.iloc[splits.development]
     shape = image_shape or table.image_shape
-    profile = profile_frame(frame, target, task=task, image_shape=shape, sequence=sequence, seed=seed)
+    profile = profile_frame(development, target, task=task, image_shape=shape, sequence=sequence, seed=seed,
+                            named_columns=table.named_columns, total_rows=len(frame))
     warnings.extend(profile.warnings)
     features = profile.features
-    X = frame[features].copy()
     if task == "denoise":
         bad = [c.name for c in profile.columns if c.role == "feature" and c.kind not in ("numeric", "boolean")]
         if bad:
             warnings.append(f"denoise works on numeric columns; ignoring {', '.join(bad)}")
-            X = X.drop(columns=bad)
             for c in profile.columns:
                 if c.name in bad:
                     c.role, c.note = "ignored", "not numeric; denoise ignores it"
-            profile.n_features = X.shape[1]
-    if X.shape[1] == 0:
+            features = profile.features
+            profile.n_features = len(features)
+    constants = _drop_constants(profile, development, task, warnings)
+    features = profile.features
+    if not features:
         raise InputError(f"{table.source}: no usable feature columns (every column is the target, empty, an ID or free text)")
-    X = _clean_features(X, profile, warnings)
-    if X.shape[1] > len(X):
-        warnings.append(f"more columns ({X.shape[1]}) than rows ({len(X)}): estimates will be noisy")
-    y = labels = None
-    if target is not None and task in TARGET_TASKS:
-        y = frame[target].reset_index(drop=True)
-    elif target is not None and task in LABEL_TASKS:
-        labels = frame[target].reset_index(drop=True)
-        if task == "detect":
-            labels = _anomaly_labels(labels, target)
-    elif target is not None and task == "generate":
+    model_columns = [(c.name, c.kind) for c in profile.columns if c.role == "feature"]
+    if target is not None and task == "generate":
         if profile.modality == "tabular":
-            X[target] = frame[target].to_numpy()
+            model_columns.append((target, profile.column(target).kind))
         else:
             warnings.append(f"{profile.modality} data is generated without its label column {target!r}")
     elif target is not None and task == "denoise":
         warnings.append(f"denoise ignores the column {target!r}")
+    inputs = [c for c in frame.columns if c != target or any(name == target for name, _ in model_columns)]
+    cleaner = InputCleaner(columns=model_columns, array_shape=table.array_shape, constants=constants).fit(development[inputs])
+    X = cleaner.transform(frame[inputs])
+    _warn_infinite(frame, model_columns, warnings)
+    if X.shape[1] > len(X):
+        warnings.append(f"more columns ({X.shape[1]}) than rows ({len(X)}): estimates will be noisy")
     profile.warnings = warnings
-    return Dataset(X.reset_index(drop=True), y, task, profile, target, labels, warnings)
+    return Dataset(X.reset_index(drop=True), y, task, profile, target, labels, warnings, splits, cleaner)
 
 
 def _names(frame: pd.DataFrame) -> str:
@@ -137,28 +161,36 @@ def _clean_target(frame: pd.DataFrame, target: str, task: str, warnings: list[st
     return frame
 
 
-def _clean_features(X: pd.DataFrame, profile: Profile, warnings: list[str]) -> pd.DataFrame:
-    infinite = []
+def _drop_constants(profile: Profile, rows: pd.DataFrame, task: str, warnings: list[str]) -> dict:
+    """Leave out feature columns that hold one value in every row, and return those values.
+
+    Such a column teaches a model nothing; generated rows get it back with its one value. A
+    detector keeps it: a new value in a column that never changed is itself an anomaly.
+    """
+    if task == "detect" or profile.modality != "tabular":  # an image keeps its blank border
+        return {}
+    constants = {}
     for col in profile.columns:
-        if col.role != "feature" or col.name not in X.columns:
+        if col.role == "feature" and col.missing == 0 and col.unique == 1 and profile.n_features > 1:
+            constants[col.name] = rows[col.name].iloc[0]
+            col.role, col.note = "ignored", "the same value in every row; ignored"
+            profile.n_features -= 1
+    if constants:
+        warnings.append(f"{', '.join(map(repr, constants))}: the same value in every row; ignored")
+    return constants
+
+
+def _warn_infinite(frame: pd.DataFrame, columns: list[tuple[str, str]], warnings: list[str]) -> None:
+    """Say which numeric columns hold infinities (the cleaning treats them as missing)."""
+    infinite = []
+    for name, kind in columns:
+        if kind != "numeric":
             continue
-        s = X[col.name]
-        if col.kind == "datetime":
-            parsed = pd.to_datetime(s, errors="coerce", format="mixed") if not pd.api.types.is_datetime64_any_dtype(s) else s
-            if getattr(parsed.dt, "tz", None) is not None:
-                parsed = parsed.dt.tz_convert(None)
-            X[col.name] = (parsed - pd.Timestamp(0)).dt.total_seconds() / 86400.0
-        elif col.kind == "numeric":
-            values = pd.to_numeric(s, errors="coerce")
-            if pd.api.types.is_float_dtype(values) and np.isinf(values.to_numpy(dtype=float, na_value=np.nan)).any():
-                infinite.append(col.name)
-                values = values.replace([np.inf, -np.inf], np.nan)
-            X[col.name] = values
-        elif col.kind == "categorical" and not (pd.api.types.is_object_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)):
-            X[col.name] = s.astype(object).where(s.notna(), np.nan)
+        values = pd.to_numeric(frame[name], errors="coerce")
+        if pd.api.types.is_float_dtype(values) and np.isinf(values.to_numpy(dtype=float, na_value=np.nan)).any():
+            infinite.append(name)
     if infinite:
         warnings.append(f"infinite values treated as missing in {', '.join(infinite)}")
-    return X
 
 
 def _anomaly_labels(labels: pd.Series, target: str) -> pd.Series:

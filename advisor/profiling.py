@@ -18,7 +18,8 @@ from advisor.errors import InputError
 PROFILE_SAMPLE_ROWS = 50_000
 PIXEL_PREFIXES = {"p", "px", "pixel", "pix"}
 _INDEXED = re.compile(r"^(?P<prefix>[A-Za-z][A-Za-z_]*?)_?(?P<index>\d+)$")
-CATEGORY_LIMIT = 1000  # more distinct strings than this (and mostly unique) is an ID or free text
+CATEGORY_LIMIT = 1000
+TEXT_NUMBER_SHARE = 0.95  # a text column whose values are this often numbers holds numbers  # more distinct strings than this (and mostly unique) is an ID or free text
 
 
 @dataclass
@@ -75,8 +76,12 @@ class Profile:
         return cls(**d)
 
 
-def _column_kind(s: pd.Series, n: int) -> tuple[str, str | None]:
-    """Decide how a column should be read; the note says why when it is dropped or converted."""
+def _column_kind(s: pd.Series, n: int, share: float = 1.0) -> tuple[str, str | None]:
+    """Decide how a column should be read; the note says why when it is dropped or converted.
+
+    `share` is the part of the whole table that `s` holds (a sample, or the rows a run trains
+    on): a row ID seen through a sample fills its range of integers only that densely.
+    """
     nonnull = s.dropna()
     if nonnull.empty:
         return "empty", "every value is missing; ignored"
@@ -91,7 +96,7 @@ def _column_kind(s: pd.Series, n: int) -> tuple[str, str | None]:
             and len(nonnull) == n
             and nonnull.nunique() == n
             and n >= 20
-            and np.all(np.diff(np.sort(values)) == 1)
+            and _fills_range(values, share)
         ):
             return "id", "consecutive unique integers look like a row ID; ignored"
         return "numeric", None
@@ -101,8 +106,16 @@ def _column_kind(s: pd.Series, n: int) -> tuple[str, str | None]:
         parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
         if parsed.notna().mean() > 0.9:
             return "datetime", "dates; used as days since 1970"
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = int(numbers.isna().sum())
+    # Numbers with a few stray words ("n/a", "?") are numbers; a handful of codes written as
+    # text on purpose ("1", "2", "3") stay categories.
+    if numbers.notna().mean() >= TEXT_NUMBER_SHARE and (bad or numbers.nunique() > 20):
+        extra = f"; {bad} values that are not numbers are treated as missing" if bad else ""
+        return "numeric", f"numbers stored as text{extra}"
     n_unique = nonnull.nunique()
-    if n_unique > CATEGORY_LIMIT or (n_unique > 50 and n_unique > 0.9 * len(nonnull)):
+    mostly_unique = n_unique > 0.9 * len(nonnull) and len(nonnull) >= 20
+    if n_unique > CATEGORY_LIMIT or mostly_unique:
         mean_words = sample.str.split().str.len().mean()
         if mean_words >= 3:
             return "text", f"free text ({n_unique} distinct values, ~{mean_words:.0f} words each); ignored"
@@ -112,13 +125,27 @@ def _column_kind(s: pd.Series, n: int) -> tuple[str, str | None]:
     return "categorical", None
 
 
+def _fills_range(values: np.ndarray, share: float) -> bool:
+    """Unique integers that fill their range as densely as a row ID seen through `share` would."""
+    span = float(values.max()) - float(values.min()) + 1
+    if share >= 1.0:
+        return span == len(values)
+    return len(values) >= 0.5 * share * span
+
+
 def detect_modality(
     columns: list[str],
     numeric: set[str],
     image_shape: tuple[int, ...] | None = None,
     sequence: bool = False,
+    named_columns: bool = True,
 ) -> tuple[str, str, tuple[int, ...] | None, int | None]:
-    """(modality, reason, image_shape, sequence_length) for the feature columns."""
+    """(modality, reason, image_shape, sequence_length) for the feature columns.
+
+    Only names a user wrote decide image or sequence; names invented for an array
+    (`named_columns=False`) say nothing about order, so such an array is a table unless
+    `image_shape` or `sequence` says otherwise.
+    """
     n = len(columns)
     if image_shape is not None:
         size = int(np.prod(image_shape))
@@ -133,6 +160,8 @@ def detect_modality(
         if not set(columns) <= numeric:
             raise InputError("--sequence given, but some feature columns are not numeric")
         return "sequence", f"--sequence given: {n} ordered values", None, n
+    if not named_columns:
+        return "tabular", "an array's columns have no names: a table (give sequence=True or image_shape= to read it otherwise)", None, None
     matches = [_INDEXED.match(c) for c in columns]
     if n >= 8 and all(matches) and set(columns) <= numeric:
         prefixes = {m.group("prefix").lower() for m in matches}
@@ -170,18 +199,25 @@ def profile_frame(
     sequence: bool = False,
     max_rows: int = PROFILE_SAMPLE_ROWS,
     seed: int = 0,
+    named_columns: bool = True,
+    total_rows: int | None = None,
 ) -> Profile:
-    """Profile `frame`; statistics come from at most `max_rows` rows drawn with `seed`."""
-    n_rows = len(frame)
+    """Profile `frame`; statistics come from at most `max_rows` rows drawn with `seed`.
+
+    `total_rows`: the size of the whole table when `frame` holds only the rows a run may learn
+    from (the profile must not see the rows the ranking reports on); `n_rows` reports it.
+    """
+    n_rows = len(frame) if total_rows is None else int(total_rows)
     if target is not None and target not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:12])) + (", ..." if frame.shape[1] > 12 else "")
         raise InputError(f"target column {target!r} not found (columns: {cols})")
-    sample = frame if n_rows <= max_rows else frame.sample(max_rows, random_state=seed)
+    sample = frame if len(frame) <= max_rows else frame.sample(max_rows, random_state=seed)
+    share = len(sample) / max(n_rows, 1)
     columns: list[ColumnProfile] = []
     warnings: list[str] = []
     for name in frame.columns:
         s = sample[name]
-        kind, note = _column_kind(s, len(sample))
+        kind, note = _column_kind(s, len(sample), share)
         col = ColumnProfile(
             name=str(name),
             kind=kind,
@@ -202,7 +238,7 @@ def profile_frame(
         columns.append(col)
     features = [c for c in columns if c.role == "feature"]
     numeric = {c.name for c in features if c.kind in ("numeric", "boolean")}
-    modality, reason, shape, seq_len = detect_modality([c.name for c in features], numeric, image_shape, sequence)
+    modality, reason, shape, seq_len = detect_modality([c.name for c in features], numeric, image_shape, sequence, named_columns)
     kinds: dict[str, int] = {}
     for c in features:
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
@@ -219,13 +255,13 @@ def profile_frame(
         missing_share=round(float(sample[feat_names].isna().to_numpy().mean()), 4) if feat_names else 0.0,
         categorical_share=round(kinds.get("categorical", 0) / max(len(features), 1), 4),
         kinds=kinds,
-        memory_mb=round(float(frame.memory_usage(deep=n_rows <= max_rows).sum()) / 2**20, 2),
+        memory_mb=round(float(frame.memory_usage(deep=len(frame) <= max_rows).sum()) / 2**20 * n_rows / max(len(frame), 1), 2),
         sampled_rows=len(sample),
         warnings=warnings,
     )
     numeric_cols = [c for c in feat_names if c in numeric]
     if numeric_cols:
-        values = sample[numeric_cols].astype(float).to_numpy()
+        values = sample[numeric_cols].apply(pd.to_numeric, errors="coerce").astype(float).to_numpy()
         values = values[~np.isnan(values).any(axis=1)]
         values = values[np.isfinite(values).all(axis=1)]
         with np.errstate(all="ignore"):

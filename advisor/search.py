@@ -191,12 +191,16 @@ class Search:
             return 0.0  # a worker only adds trials; the coordinator scores and refits
         ok = [r for r in self.runs if r.best_estimator is not None]
         scoring = sum(r.eval_seconds for r in ok) * 1.5
-        leader = self.likely_winner(ok)
-        refit = 0.0
-        if leader is not None and leader.fit_seconds is not None:
-            scale = len(self.data.X) / max(leader.fit_rows, 1)
-            refit = 1.5 * leader.fit_seconds * scale ** (leader.growth_exponent or 1.0)
-        return scoring + refit + 0.5
+        return scoring + 1.5 * self.refit_seconds(self.likely_winner(ok)) + 0.5
+
+    def refit_seconds(self, run: FamilyRun | None) -> float:
+        """Expected seconds to refit `run`'s best model on all rows (0 when nothing to refit)."""
+        if run is None or run.fit_seconds is None:
+            return 0.0
+        scale = len(self.data.X) / max(run.fit_rows, 1)
+        if scale <= 1:
+            return 0.0
+        return run.fit_seconds * scale ** (run.growth_exponent or 1.0)
 
     def likely_winner(self, ok: list[FamilyRun]) -> FamilyRun | None:
         """The family the ranking will most likely put first, from what the search has measured.
@@ -226,7 +230,6 @@ class Search:
         if run.study is None:
             import optuna
 
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
             seed = derive_seed(self.config.seed, run.name)
             name = f"{self.config.study_prefix}:{run.name}" if self.config.study_prefix else run.name
             run.study = optuna.create_study(
@@ -250,11 +253,13 @@ class Search:
         grace = max(2.0, 0.25 * seconds) + 2 * run.eval_seconds
         if run.eval_seconds == 0:  # a first trial: how long scoring takes is not known yet
             grace += 0.5 * seconds
-        with watchdog(seconds + grace, f"{run.name} {label}"):
+        repeatable = self.config.max_trials is not None
+        why = "ran past its time slice (with --max-trials it trains by epoch counts, not to a deadline; a larger --budget gives it room)" if repeatable else "ignored its deadline"
+        with watchdog(seconds + grace, f"{run.name} {label}", why):
             params = make_params()
             est = run.family.make_estimator(task, profile, **params)
             configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
-            with budget_ctx.fit_scope(deadline, trial), thread_limit(len(self.X_train)):
+            with budget_ctx.fit_scope(deadline, trial, repeatable=repeatable), thread_limit(len(self.X_train)):
                 _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
             t_eval = time.monotonic()
             with thread_limit(len(self.X_train)):
@@ -359,12 +364,16 @@ class Search:
         self._keep_if_best(run, est, value, fit_s, peak, params, 0.0)
 
     def probe_growth(self, run: FamilyRun, seconds: float) -> None:
-        """Fit the best parameters on a quarter of the rows to measure how cost grows with size."""
+        """Fit the best parameters on a quarter of the rows to measure how cost grows with size.
+
+        The probe gets at most `seconds` (the trial's own time slice, or less); a fit that its
+        deadline cut short says nothing about growth, so it is not probed.
+        """
         n = len(self.X_train)
         if run.best_estimator is None or run.fit_seconds is None or n < 200:
             run.growth_note = "assumed linear in rows (too few rows to measure)"
             return
-        if run.fit_seconds > 0.9 * seconds:
+        if stopped_by_deadline(run.best_estimator) or run.fit_seconds > 0.9 * seconds:
             run.growth_note = "assumed linear in rows (training stopped at its deadline)"
             return
         from sklearn.base import clone
@@ -379,6 +388,9 @@ class Search:
                 _, t_small, _ = measured(fit_estimator, est, self.config.task, X, y)
         except Exception:  # noqa: BLE001 - the probe is a measurement, not a requirement
             run.growth_note = "assumed linear in rows (probe fit failed)"
+            return
+        if stopped_by_deadline(est):
+            run.growth_note = "assumed linear in rows (the probe fit reached its deadline)"
             return
         if t_small <= 0.02 or run.fit_seconds <= 0.02:
             run.growth_note = "assumed linear in rows (fits too fast to time)"
@@ -429,10 +441,11 @@ class Search:
             # A first trial's scoring time is unknown: the fit gets the part of the slice that leaves
             # room for scoring it on validation rows now and on test rows at the end, at the
             # scoring-to-fit ratio the families before it showed (sampling-heavy generators score slowly).
-            self.run_trial(run, max(slice_s / (1 + 2 * self._scoring_ratio()), MIN_TRIAL_SECONDS))
+            trial_s = max(slice_s / (1 + 2 * self._scoring_ratio()), MIN_TRIAL_SECONDS)
+            self.run_trial(run, trial_s)
             if run.best_estimator is not None and run.growth_exponent is None and not run.growth_note:
                 if self.search_left() > 4 * (run.fit_seconds or 0) + 1:
-                    self.probe_growth(run, max(self.search_left() / 4, MIN_TRIAL_SECONDS))
+                    self.probe_growth(run, max(min(trial_s, self.search_left() / 4), MIN_TRIAL_SECONDS))
         # Phase 2: further trials where they pay.
         while True:
             candidates = [r for r in pending if r.status == "pending" and not r.exhausted and r.trials]
@@ -530,6 +543,14 @@ class Search:
             return best + bonus + lean
 
         return max(candidates, key=ucb)
+
+
+def stopped_by_deadline(est) -> bool:
+    """Whether an estimator's training (its last step's, in a Pipeline) ended at its deadline."""
+    final = est.steps[-1][1] if hasattr(est, "steps") else est
+    history = getattr(final, "history_", None)
+    stopped = history.get("stopped_by") if isinstance(history, dict) else getattr(history, "stopped_by", None)
+    return stopped == "deadline"
 
 
 def plan_order(runs: list[FamilyRun], prior: dict | None) -> list[FamilyRun]:

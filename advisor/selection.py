@@ -9,7 +9,7 @@ from __future__ import annotations
 from advisor.data import read_table
 from advisor.errors import InputError
 from advisor.family import Support
-from advisor.profile import Profile
+from advisor.profiling import Profile
 
 
 def parse_shape(image_shape) -> tuple[int, ...] | None:
@@ -29,11 +29,12 @@ def parse_shape(image_shape) -> tuple[int, ...] | None:
 
 def profile(data, *, target: str | None = None, task: str | None = None, image_shape=None, sequence: bool = False, seed: int = 0) -> Profile:
     """Profile a dataset without training anything."""
-    from advisor.profile import profile_frame
+    from advisor.profiling import profile_frame
 
     table = read_table(data, target)
     tgt = target if isinstance(target, str) else table.target
-    prof = profile_frame(table.frame, tgt, task=task, image_shape=parse_shape(image_shape) or table.image_shape, sequence=sequence, seed=seed)
+    prof = profile_frame(table.frame, tgt, task=task, image_shape=parse_shape(image_shape) or table.image_shape, sequence=sequence, seed=seed,
+                         named_columns=table.named_columns)
     prof.warnings = table.warnings + prof.warnings
     return prof
 

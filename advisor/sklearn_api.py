@@ -15,6 +15,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from advisor.data import Table, array_columns
+
 
 class _AdvisorEstimator(BaseEstimator):
     _task = ""
@@ -35,7 +37,7 @@ class _AdvisorEstimator(BaseEstimator):
             frame.columns = [str(c) for c in frame.columns]
             return frame
         X = np.asarray(X)
-        frame = pd.DataFrame(X.reshape(len(X), -1), columns=[f"x{i}" for i in range(int(np.prod(X.shape[1:])))])
+        frame = pd.DataFrame(X.reshape(len(X), -1), columns=array_columns(int(np.prod(X.shape[1:]))))
         if X.dtype == object:  # numbers stored as objects are still numbers
             for value in X.reshape(-1):
                 if value is not None and not isinstance(value, (str, int, float, np.number, bool)):
@@ -50,9 +52,10 @@ class _AdvisorEstimator(BaseEstimator):
             raise ValueError("budget=0 gives advice without training (advisor.recommend); an estimator needs a budget in seconds")
         # Validate as scikit-learn would (shapes, empty input, y present, complex numbers).
         validate_data(self, X, y, dtype=None, ensure_all_finite=False, ensure_min_samples=2)
-        frame = self._frame(X)
+        # An array's columns get invented names, which must not make it a sequence or an image.
+        table = Table(self._frame(X), "DataFrame" if isinstance(X, pd.DataFrame) else "array", named_columns=isinstance(X, pd.DataFrame))
         rec = recommend(
-            (frame, np.asarray(y).reshape(-1)),
+            (table, np.asarray(y).reshape(-1)),
             self._task,
             budget=self.budget,
             families=self.families,
@@ -66,13 +69,13 @@ class _AdvisorEstimator(BaseEstimator):
         self.recommendation_ = rec
         self.best_estimator_ = rec.best_estimator_
         self.best_family_ = rec.best_family
-        self.features_ = [c.name for c in rec.profile.columns if c.role == "feature"]
         return self
 
     def _rows(self, X):
+        """Rows as `fit` saw them; the returned model's own first step does the cleaning."""
         check_is_fitted(self, "best_estimator_")
         validate_data(self, X, dtype=None, ensure_all_finite=False, reset=False)
-        return self._frame(X)[self.features_]
+        return self._frame(X)
 
     def predict(self, X):
         rows = self._rows(X)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from advisor.dataset import Dataset
-
 TINY_ROWS = 30
 MAX_EVAL_ROWS = 5_000
 
@@ -24,8 +22,16 @@ class Splits:
     valid: np.ndarray
     test: np.ndarray
     reused: bool = False  # too few rows: every split is the whole data
+    n_rows: int = 0  # rows of the whole table
 
-    def take(self, data: Dataset, part: str):
+    @property
+    def development(self) -> np.ndarray:
+        """Every row that is not a test row: what the profile and the cleaning may look at."""
+        if self.reused:
+            return self.test
+        return np.setdiff1d(np.arange(self.n_rows), self.test)
+
+    def take(self, data, part: str):
         idx = getattr(self, part)
         X = data.X.iloc[idx].reset_index(drop=True)
         y = None if data.y is None else data.y.iloc[idx].reset_index(drop=True)
@@ -33,24 +39,25 @@ class Splits:
         return X, y, labels
 
 
-def _strata(data: Dataset) -> pd.Series | None:
-    if data.task == "classify":
-        y = data.y.astype(str)
-    elif data.task in ("detect", "embed") and data.labels is not None:
-        y = data.labels.astype(str)
+def strata_for(task: str, y: pd.Series | None, labels: pd.Series | None) -> pd.Series | None:
+    """What the splits stratify on: the classes (classify), or the labels kept for scoring."""
+    if task == "classify" and y is not None:
+        values = y.astype(str)
+    elif task in ("detect", "embed") and labels is not None:
+        values = labels.astype(str)
     else:
         return None
-    counts = y.map(y.value_counts())
-    return y.where(counts >= 3, "__rare__")
+    values = values.reset_index(drop=True)
+    counts = values.map(values.value_counts())
+    return values.where(counts >= 3, "__rare__")
 
 
-def make_splits(data: Dataset, seed: int = 0, max_search_rows: int = 20_000) -> Splits:
-    n = len(data.X)
+def make_splits(n: int, strata: pd.Series | None = None, seed: int = 0, max_search_rows: int = 20_000) -> Splits:
+    """Stratified train / validation / test rows (60 / 20 / 20) of a table of `n` rows."""
     rng = np.random.default_rng(seed)
     if n < TINY_ROWS:
         all_rows = np.arange(n)
-        return Splits(all_rows, all_rows, all_rows, reused=True)
-    strata = _strata(data)
+        return Splits(all_rows, all_rows, all_rows, reused=True, n_rows=n)
     train, valid, test = [], [], []
     groups = [np.arange(n)] if strata is None else [np.flatnonzero(strata.to_numpy() == g) for g in sorted(strata.unique())]
     for rows in groups:
@@ -69,4 +76,4 @@ def make_splits(data: Dataset, seed: int = 0, max_search_rows: int = 20_000) -> 
         valid = np.sort(rng.choice(valid, MAX_EVAL_ROWS, replace=False))
     if len(test) > MAX_EVAL_ROWS:
         test = np.sort(rng.choice(test, MAX_EVAL_ROWS, replace=False))
-    return Splits(train, valid, test)
+    return Splits(train, valid, test, n_rows=n)

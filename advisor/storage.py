@@ -62,7 +62,6 @@ def open_storage(spec):
     """An Optuna storage from `spec`: None (in memory), "auto" (the default journal), a path, or a URL."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     if spec is None or isinstance(spec, optuna.storages.BaseStorage):
         return spec
     spec = str(spec)

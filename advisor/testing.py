@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.family import Family, validate_family
+from advisor.quiet import optuna_warnings_only
 
 DEADLINE_S = 2.0
 DEADLINE_SLACK_S = 3.0
@@ -127,6 +128,7 @@ def _check_answer(task, out, X, family_name):
         assert out.reshape(n, -1).shape[1] == X.shape[1], f"{family_name}: transform must keep the shape"
 
 
+@optuna_warnings_only()
 def check_family(family: Family, tasks=None, modalities=None, check_deadline: bool = True, check_save: bool = True) -> None:
     """Run the conformance checks; raise AssertionError with the first failure."""
     from sklearn.base import clone
@@ -154,7 +156,6 @@ def check_family(family: Family, tasks=None, modalities=None, check_deadline: bo
             label = f"{family.name}[{task}/{modality}]"
             import optuna
 
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
             study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
             defaults = family.default_params(task, profile)
             if defaults:

@@ -30,14 +30,14 @@ def available() -> bool:
 
 
 @contextmanager
-def watchdog(seconds: float, what: str = "trial"):
+def watchdog(seconds: float, what: str = "trial", why: str = "ignored its deadline"):
     """Raise `TrialTimeout` in the body if it is still running after `seconds`."""
     if not available() or seconds <= 0 or seconds == float("inf"):
         yield
         return
 
     def on_alarm(signum, frame):
-        raise TrialTimeout(f"{what} ignored its deadline and was stopped after {seconds:.1f}s")
+        raise TrialTimeout(f"{what} {why} and was stopped after {seconds:.1f}s")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)

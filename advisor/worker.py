@@ -14,8 +14,10 @@ import json
 import time
 
 from advisor.errors import InputError
+from advisor.quiet import optuna_warnings_only
 
 
+@optuna_warnings_only()
 def work(storage, study: str, *, budget: float = 600.0, data=None, device: str = "auto", wait: float = 0.0, progress=None) -> dict:
     """Add trials to `study` for at most `budget` seconds; wait up to `wait` seconds for it to appear."""
     import optuna
@@ -24,12 +26,10 @@ def work(storage, study: str, *, budget: float = 600.0, data=None, device: str =
     from advisor.dataset import prepare
     from advisor.plugins import discover
     from advisor.search import FamilyRun, Search, SearchConfig
-    from advisor.splits import make_splits
     from advisor.storage import fingerprint, open_storage
 
     start = time.monotonic()
     optuna_storage = open_storage(storage)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     wait_until = start + min(wait, budget)
     while True:  # the coordinator may not have started, or not finished describing its run
         try:
@@ -70,7 +70,7 @@ def work(storage, study: str, *, budget: float = 600.0, data=None, device: str =
         storage=optuna_storage,
         study_prefix=study,
     )
-    search = Search(dataset, make_splits(dataset, seed=options["seed"]), runs, config, end=start + budget, progress=progress)
+    search = Search(dataset, dataset.splits, runs, config, end=start + budget, progress=progress)
 
     def finished() -> bool:
         try:

@@ -109,7 +109,7 @@ def bernoulli_rbm_reference(case: str, score, seconds: float) -> dict:
 
 def hgb_reference(case: str, score) -> dict:
     from advisor.plugins import discover
-    from advisor.profile import profile_frame
+    from advisor.profiling import profile_frame
 
     X_train, y_train, _, _ = score.split_xy(case)
     fam = discover().get("hist_gradient_boosting")

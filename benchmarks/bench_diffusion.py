@@ -50,7 +50,7 @@ def log(msg: str) -> None:
 
 # -- models ------------------------------------------------------------------------------------
 def family_estimator(family, task, train, meta, **overrides):
-    from advisor.profile import profile_frame
+    from advisor.profiling import profile_frame
 
     shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     profile = profile_frame(train, None, task=task, image_shape=shape)

@@ -23,7 +23,7 @@ from advisor import budget  # noqa: E402
 from advisor.family import validate_family  # noqa: E402
 from advisor.measure import thread_limit  # noqa: E402
 from advisor.nn.seeding import torch_generator, torch_seed  # noqa: E402
-from advisor.profile import profile_frame  # noqa: E402
+from advisor.profiling import profile_frame  # noqa: E402
 from advisor.testing import check_family, toy_images  # noqa: E402
 from advisor_plugins.dbn.estimators import (  # noqa: E402
     DBNClassifier,

@@ -239,7 +239,7 @@ def test_importing_the_plugin_does_not_import_torch():
 
 
 def test_supports_says_where_it_applies():
-    from advisor.profile import profile_frame
+    from advisor.profiling import profile_frame
 
     family = DiffusionFamily()
     mixed = profile_frame(mixed_table(100), None, task="denoise")

@@ -13,7 +13,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from advisor import budget
 from advisor.family import validate_family
-from advisor.profile import Profile
+from advisor.profiling import Profile
 from advisor.testing import check_family
 from advisor_plugins.resnet.family import ResNetFamily
 

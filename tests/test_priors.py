@@ -16,7 +16,7 @@ from advisor.cli import main
 from advisor.plugins import discover
 from advisor.priors import CRITERIA, family_prior, measured, prior_entries, prior_of
 from advisor.priors.features import meta_features
-from advisor.profile import profile_frame
+from advisor.profiling import profile_frame
 from advisor.search import FamilyRun, plan_order
 from advisor.weights import parse_weights
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from advisor.advise import profile
 from advisor.data import read_table
 from advisor.errors import InputError
-from advisor.profile import detect_modality, profile_frame
+from advisor.profiling import detect_modality, profile_frame
 
 
 def test_column_kinds_and_target(mixed_frame):

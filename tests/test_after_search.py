@@ -1,0 +1,134 @@
+"""The budget rule covers the work after the search, and `--max-trials` runs repeat exactly."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import optuna
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+import advisor
+from advisor.data import Table
+from advisor.dataset import prepare
+from advisor.family import Family, Interpretability, Uncertainty
+from advisor.search import FamilyRun, Search, SearchConfig
+
+
+def test_slow_scoring_on_held_out_rows_keeps_the_budget_rule(mixed_frame, monkeypatch):
+    monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic")
+    monkeypatch.setenv("ADVISOR_PLUGIN_MODULES", "fake_plugins.slow_scoring")
+    budget = 6.0
+    start = time.monotonic()
+    rec = advisor.recommend(mixed_frame, task="classify", target="label", budget=budget, storage=None, families="linear,slow_scoring")
+    elapsed = time.monotonic() - start
+    assert elapsed <= budget + 5.0
+    slow = next(e for e in rec.ranking_entries if e["family"] == "slow_scoring")
+    assert slow["status"] == "failed" and "budget" in slow["reason"]
+    assert rec.best_family == "linear"
+    assert any("slow_scoring could not be scored" in w for w in rec.warnings)
+
+
+class _Counted(ClassifierMixin, BaseEstimator):
+    """Fits at once; says its training was cut by the deadline when told to."""
+
+    fits = 0
+
+    def __init__(self, cut=False):
+        self.cut = cut
+
+    def fit(self, X, y):
+        type(self).fits += 1
+        self.classes_ = np.unique(np.asarray(y).astype(str))
+        self.history_ = {"stopped_by": "deadline" if self.cut else "early_stopping"}
+        return self
+
+    def predict(self, X):
+        return np.repeat(self.classes_[0], len(X))
+
+
+class _CountedFamily(Family):
+    name = "counted"
+    title = "Counted fits"
+    tasks = frozenset({"classify"})
+    interpretability = Interpretability(0.5, "test")
+    uncertainty = Uncertainty("none", "test")
+
+    def make_estimator(self, task, profile, **params):
+        return _Counted(**params)
+
+
+def _search(frame, seconds=30.0):
+    big = frame.sample(900, replace=True, random_state=0).reset_index(drop=True)
+    data = prepare(Table(big, "test"), "classify", "label", seed=0)
+    run = FamilyRun(_CountedFamily())
+    search = Search(data, data.splits, [run], SearchConfig(task="classify"), end=time.monotonic() + seconds)
+    return search, run
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_growth_probe_is_skipped_when_the_deadline_cut_the_fit(mixed_frame, cut):
+    search, run = _search(mixed_frame)
+    est = _Counted(cut=cut).fit(search.X_train, search.y_train)
+    run.best_estimator, run.fit_seconds, run.fit_rows = est, 0.5, len(search.X_train)
+    before = _Counted.fits
+    search.probe_growth(run, 5.0)
+    if cut:
+        assert _Counted.fits == before and "deadline" in run.growth_note
+    else:
+        assert _Counted.fits == before + 1  # measured (or found too fast to time)
+
+
+def test_optuna_verbosity_is_given_back_after_a_run(mixed_frame, monkeypatch):
+    monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic")
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.DEBUG)
+    try:
+        advisor.recommend(mixed_frame, task="classify", target="label", budget=3, storage=None, families="linear")
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+    finally:
+        optuna.logging.set_verbosity(previous)
+
+
+@pytest.mark.slow
+def test_max_trials_repeats_a_torch_family_exactly(mixed_frame, monkeypatch):
+    """With --max-trials the BNN trains by epochs, not by the clock: two runs give one model."""
+    monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "bnn")
+    answers, params = [], []
+    for _ in range(2):
+        rec = advisor.recommend(mixed_frame, task="classify", target="label", budget=60, storage=None, families="bnn", max_trials=2, seed=3)
+        entry = rec.ranking_entries[0]
+        assert entry["status"] == "ok", entry["reason"]
+        params.append(entry["params"])
+        answers.append(rec.best_estimator_.predict_proba(mixed_frame))
+    assert params[0] == params[1]
+    np.testing.assert_array_equal(answers[0], answers[1])
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return torch.cuda.is_available()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("kind", ["table", "images"])
+def test_diffusion_on_cuda_keeps_the_budget_rule(kind, monkeypatch):
+    """On a GPU the deadline must reach training, sampling for scoring and the refit alike."""
+    monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic,diffusion")
+    rng = np.random.default_rng(0)
+    if kind == "images":
+        data = rng.random((400, 16, 16))
+    else:
+        import pandas as pd
+
+        data = pd.DataFrame({"a": rng.normal(size=266), "b": rng.gamma(2.0, size=266), "c": rng.choice(["x", "y", "z"], 266)})
+    budget = 30.0
+    start = time.monotonic()
+    rec = advisor.recommend(data, task="generate", budget=budget, storage=None, device="cuda", families="diffusion,gaussian_mixture")
+    assert time.monotonic() - start <= budget + 5.0
+    assert rec.best_estimator_ is not None
