@@ -350,7 +350,9 @@ class _FineTuned(_DBNBase):
                 with torch.no_grad():
                     return -float(loss_fn(net(Xv), Yv))
 
-        h = train_epochs(run_epoch, int(self.finetune_epochs), validate=validate, module=net, patience=self.patience if validate else None)
+        # Dropout draws from torch's global RNG: seed it (and give the user's stream back after).
+        with torch_seed(derive_seed(self.random_state, "dropout")):
+            h = train_epochs(run_epoch, int(self.finetune_epochs), validate=validate, module=net, patience=self.patience if validate else None)
         # Predictions run in double precision, so that a row's output does not depend on
         # which other rows share its batch.
         net = net.double().eval()
