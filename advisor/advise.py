@@ -12,6 +12,7 @@ from advisor.criteria import EvalContext, evaluate
 from advisor.data import read_table
 from advisor.dataset import check_task, prepare
 from advisor.errors import AdvisorError, InputError
+from advisor.judge import decided, judge, selection_protocol
 from advisor.measure import measured, thread_limit
 from advisor.nn.device import parse_device
 from advisor.plugins import discover
@@ -141,14 +142,11 @@ def recommend(
         run_warnings.append(f"interrupted by {signal_name(interrupted)}: the ranking holds the trials that finished; the winner was not refit")
 
     finish_by = t0 + float(budget) + AFTER_SEARCH_SLACK * allowed_overrun(float(budget))
-    _score_on_test(search, dataset, splits, config, finish_by, run_warnings)
+    ok_runs = [r for r in search.runs if r.status == "ok"]
+    refit_reserve = 1.5 * search.refit_seconds(search.likely_winner(ok_runs))
+    judge(search, dataset, config, time.monotonic() if interrupted is not None else end - refit_reserve, float(budget))
     entries = score_runs(search.runs, task, weight_map, len(dataset.X))
     pareto = pareto_front(entries)
-    lines = rationale(entries, task, prof, weight_map, pareto)
-    prior_summary, prior_line = compare(entries, prior)
-    prior_summary["guided"] = guidance is not None
-    if prior_line:
-        lines.append(prior_line)
     ok_entries = [e for e in entries if e["criteria"]]
     previews = {}
     if ok_entries:
@@ -158,13 +156,21 @@ def recommend(
             estimator = _refit(best_run, dataset, config, end, float(budget), finish_by, run_warnings)
         else:
             estimator = best_run.best_estimator
+        estimator = decided(estimator, best_run.selection, task)
+        _report_on_test(search, dataset, splits, config, finish_by, entries, run_warnings)
         if task in ("generate", "denoise") and interrupted is None:
             previews = _previews(task, best_run, dataset, splits, noise_std, seed, finish_by, run_warnings)
     elif interrupted is not None:
         raise interrupted
     else:
         best_name, estimator = _fallback(registry, runs, dataset, config, finish_by, run_warnings)
+    lines = rationale(entries, task, prof, weight_map, pareto)
+    if not ok_entries:
         lines.append(f"The budget was too small to search: {best_name} is returned untuned as the cheapest baseline.")
+    prior_summary, prior_line = compare(entries, prior)
+    prior_summary["guided"] = guidance is not None
+    if prior_line:
+        lines.append(prior_line)
     estimator = wrap(estimator, dataset.cleaner, task)
     plugin_versions = {p.name: p.version for p in registry.plugins}
     rec = Recommendation(
@@ -190,6 +196,7 @@ def recommend(
             "device": device,
             "interrupted": None if interrupted is None else type(interrupted).__name__,
         },
+        selection=selection_protocol(task, splits, search.runs),
     )
     rec.interrupted = interrupted
     rec.previews = previews
@@ -259,41 +266,40 @@ def _finish_run_study(run_study, rec, interrupted) -> None:
         rec.warnings.append(f"could not record the result in the storage ({type(exc).__name__})")
 
 
-def _score_on_test(search: Search, dataset, splits, config, finish_by: float, run_warnings: list[str]) -> None:
-    """Score each family's best model on the test rows, leaders first, within the deadline.
+def _report_on_test(search: Search, dataset, splits, config, finish_by: float, entries: list[dict], run_warnings: list[str]) -> None:
+    """Score the ranked families' search models on the test rows, which chose nothing, in the
+    ranking's order and as far as the time allows; the figures go to each entry's `metrics.test`.
 
-    A family whose scoring would run past `finish_by` is stopped and marked failed; the time
-    kept for the refit of the likely winner is not given to the others' scoring.
+    A scoring that would run past `finish_by` is stopped; the family keeps its place (it was
+    ranked on its selection estimate) and says that its test figures are missing.
     """
     from advisor.watchdog import TrialTimeout, watchdog
 
     X_test, y_test, labels_test = splits.take(dataset, "test")
-    ctx = EvalContext(
-        task=config.task,
-        seed=config.seed + 1,
-        noise_std=config.noise_std,
-        image_shape=dataset.profile.image_shape,
-        labels=labels_test,
-        train_X=search.X_train,
-    )
-    ok = sorted((r for r in search.runs if r.status == "ok"), key=lambda r: -r.best_value)
-    leader = search.likely_winner(ok)
-    refit_s = search.refit_seconds(leader)
-    for run in ok:
-        left = finish_by - time.monotonic() - (refit_s if run is not leader else 0.0)
-        if left <= 0.05:
-            run.status, run.reason = "failed", "not scored on held-out rows: the budget ran out"
+    ctx = EvalContext(task=config.task, seed=config.seed + 1, noise_std=config.noise_std, image_shape=dataset.profile.image_shape,
+                      modality=dataset.profile.modality, labels=labels_test, train_X=search.X_train, train_y=search.y_train)
+    runs = {r.name: r for r in search.runs}
+    late = []
+    for entry in entries:
+        run = runs.get(entry["family"])
+        if not entry["criteria"] or run is None:
+            continue
+        left = finish_by - time.monotonic()
+        if left <= max(0.05, run.eval_seconds):
+            entry["metrics"]["test"] = {"missing": "not scored on the test rows: the budget ran out"}
+            late.append(run.name)
             continue
         try:
-            with watchdog(left, f"scoring {run.name} on held-out rows"), thread_limit(len(search.X_train)):
-                run.test = evaluate(config.task, run.best_estimator, X_test, y_test, ctx)
+            with watchdog(left, f"scoring {run.name} on the test rows"), thread_limit(len(search.X_train)):
+                run.test = evaluate(config.task, decided(run.best_estimator, run.selection, config.task), X_test, y_test, ctx)
+            entry["metrics"]["test"] = dict(run.test.metrics)
         except TrialTimeout:
-            run.status, run.reason = "failed", f"scoring on held-out rows did not finish within the budget ({left:.1f}s left)"
-        except Exception as exc:  # noqa: BLE001 - a family failing on new rows is marked failed
-            run.status, run.reason = "failed", f"failed on held-out rows: {type(exc).__name__}: {exc}"[:300]
-    late = [r.name for r in ok if r.status == "failed" and "budget" in r.reason]
+            entry["metrics"]["test"] = {"missing": f"scoring on the test rows did not finish within the budget ({left:.1f}s left)"}
+            late.append(run.name)
+        except Exception as exc:  # noqa: BLE001 - reported, not ranked on
+            entry["metrics"]["test"] = {"missing": f"failed on the test rows: {type(exc).__name__}: {exc}"[:300]}
     if late:
-        run_warnings.append(f"{', '.join(late)} could not be scored on held-out rows within the budget and are left out of the ranking")
+        run_warnings.append(f"{', '.join(late)} could not be scored on the test rows within the budget (their test figures are missing)")
 
 
 def _previews(task, run, dataset, splits, noise_std, seed, finish_by, run_warnings) -> dict:

@@ -18,11 +18,10 @@ from sklearn.metrics import balanced_accuracy_score, r2_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
 
+from advisor.decision import Z90, BalancedDecision, balanced_labels, implied_shares, interval_score
 from advisor.errors import FamilyError
-from advisor.nn.encoding import TabularEncoder
-
 from advisor.family import DECLARED_UNCERTAINTY  # noqa: F401 - re-exported for the ranking
-Z90 = 1.6448536269514722
+from advisor.nn.encoding import TabularEncoder
 
 
 @dataclass
@@ -35,6 +34,9 @@ class EvalContext:
     image_shape: tuple | None = None
     labels: pd.Series | None = None  # detect / embed labels of the evaluated rows
     train_X: pd.DataFrame | None = None  # rows the estimator trained on (memorisation)
+    train_y: pd.Series | None = None  # their target: the class-prior and marginal baselines
+    c2st_chunks: int = 1  # generate: synthetic chunks of len(X) rows, each against all real rows
+    modality: str = "tabular"  # embed: which perturbations keep a row's meaning
     _cache: dict = field(default_factory=dict)
 
 
@@ -44,6 +46,10 @@ class Evaluation:
     uncertainty: float | None  # None: not measurable, use the declared kind
     metrics: dict
     predict_seconds_per_1k: float
+    # Per-row parts the fidelity is computed from (advisor.bootstrap redraws them), or the
+    # standard error of the fidelity where it does not split into rows.
+    parts: dict = field(default_factory=dict, repr=False)
+    spread: float | None = None
 
 
 def evaluate(task: str, estimator, X: pd.DataFrame, y: pd.Series | None, ctx: EvalContext) -> Evaluation:
@@ -59,9 +65,12 @@ def evaluate(task: str, estimator, X: pd.DataFrame, y: pd.Series | None, ctx: Ev
     start = time.perf_counter()
     fidelity, uncertainty, metrics, n_pred = fn(estimator, X, y, ctx)
     seconds = time.perf_counter() - start
+    parts = metrics.pop("_parts", {})
+    spread = metrics.pop("_spread", None)
     metrics = {k: (round(float(v), 6) if isinstance(v, (float, np.floating)) else v) for k, v in metrics.items()}
     per_1k = metrics.pop("_predict_seconds", seconds) / max(n_pred, 1) * 1000
-    return Evaluation(float(np.clip(fidelity, 0, 1)), None if uncertainty is None else float(np.clip(uncertainty, 0, 1)), metrics, per_1k)
+    return Evaluation(float(np.clip(fidelity, 0, 1)), None if uncertainty is None else float(np.clip(uncertainty, 0, 1)), metrics, per_1k,
+                      parts, None if spread is None else float(spread))
 
 
 def _timed(fn, *args, **kwargs):
@@ -95,32 +104,90 @@ def expected_calibration_error(y_true, proba, classes, n_bins: int = 15) -> floa
 
 
 def _classify(est, X, y, ctx):
-    pred, t = _timed(est.predict, X)
-    pred = np.asarray(pred)
-    if pred.shape[0] != len(X):
-        raise FamilyError(f"predict returned {pred.shape[0]} rows for {len(X)}")
-    y = np.asarray(y)
-    bal = balanced_accuracy_score(y.astype(str), pred.astype(str))
-    metrics = {"balanced_accuracy": bal, "accuracy": float(np.mean(y.astype(str) == pred.astype(str))), "_predict_seconds": t}
-    unc = 0.0
+    """Balanced accuracy of the decision rule the model ships with, and a proper score.
+
+    Without a tuned rule (a trial, a fold), labels follow the balanced-accuracy Bayes rule on the
+    probabilities (advisor.decision); a `BalancedDecision` applies its own tuned rule.
+    """
+    y = np.asarray(y).astype(str)
+    metrics = {}
+    proba = None
     if hasattr(est, "predict_proba"):
-        proba = _finite(est.predict_proba(X), "predict_proba", len(X))
+        proba, t = _timed(est.predict_proba, X)
+        proba = _finite(proba, "predict_proba", len(X))
         classes = getattr(est, "classes_", None)
-        if classes is None or proba.shape[1] != len(classes):
+        if classes is None or proba.ndim != 2 or proba.shape[1] != len(classes):
             raise FamilyError("predict_proba columns do not match classes_")
         if np.any(np.abs(proba.sum(axis=1) - 1) > 1e-3):
             raise FamilyError("predict_proba rows do not sum to 1")
-        ece = expected_calibration_error(y.astype(str), proba, np.asarray(classes).astype(str))
-        metrics["ece"] = ece
-        idx = {str(c): i for i, c in enumerate(classes)}
-        p_true = np.array([proba[i, idx[str(v)]] if str(v) in idx else 0.0 for i, v in enumerate(y)])
-        metrics["log_loss"] = float(-np.mean(np.log(np.clip(p_true, 1e-15, 1))))
-        unc = 1 - ece
+        classes = np.asarray(classes).astype(str)
+        head = X.iloc[:5]
+        if np.asarray(est.predict(head)).shape[0] != len(head):  # labels are drawn from the probabilities, but predict must work too
+            raise FamilyError(f"predict returned {np.asarray(est.predict(head)).shape[0]} rows for {len(head)}")
+        if _decides_itself(est):
+            pred = np.asarray(est.predict(X)).astype(str)
+        else:
+            pred = balanced_labels(proba, classes, implied_shares(proba))
+    else:
+        pred, t = _timed(est.predict, X)
+        pred = np.asarray(pred).astype(str)
+    if pred.shape[0] != len(X):
+        raise FamilyError(f"predict returned {pred.shape[0]} rows for {len(X)}")
+    bal = balanced_accuracy_score(y, pred)
+    parts = {"y": y, "pred": pred} if proba is None else {"y": y, "pred": pred, "proba": proba, "classes": classes}
+    metrics.update(balanced_accuracy=bal, accuracy=float(np.mean(y == pred)), _predict_seconds=t, _parts=parts)
+    unc = None
+    if proba is not None:
+        metrics["ece"] = expected_calibration_error(y, proba, classes)
+        skill, loss, prior_loss = log_loss_skill(y, proba, classes, ctx.train_y)
+        metrics.update(log_loss=loss, log_loss_prior=prior_loss)
+        parts["row_loss"] = row_log_loss(y, proba, classes)
+        unc = skill
     return bal, unc, metrics, len(X)
+
+
+def _decides_itself(est) -> bool:
+    """Whether the estimator carries a tuned decision rule (then its `predict` decides)."""
+    final = est.steps[-1][1] if hasattr(est, "steps") else est
+    return isinstance(final, BalancedDecision)
+
+
+def row_log_loss(y, proba, classes) -> np.ndarray:
+    """Each row's log loss: minus the log of the probability given to its true class."""
+    idx = {c: i for i, c in enumerate(np.asarray(classes).astype(str))}
+    p_true = np.array([proba[i, idx[v]] if v in idx else 0.0 for i, v in enumerate(np.asarray(y).astype(str))])
+    return -np.log(np.clip(p_true, 1e-15, 1))
+
+
+def objective(task: str, evaluation: Evaluation) -> float:
+    """What the search maximises within a family: the fidelity, except for classifiers with
+    probabilities, where it is minus the log loss. A proper score selects hyperparameters on
+    far less noise than balanced accuracy on a few rare-class rows, and rewards probabilities
+    the tuned decision rule can use; families are still compared on fidelity."""
+    if task == "classify" and "log_loss" in evaluation.metrics:
+        return -float(evaluation.metrics["log_loss"])
+    return evaluation.fidelity
+
+
+def log_loss_skill(y, proba, classes, train_y=None) -> tuple[float, float, float]:
+    """(skill, log loss, baseline log loss): 1 - log loss / that of predicting the class shares.
+
+    The baseline predicts the training rows' class shares for every row; a skill of 0 means the
+    probabilities say no more than the class balance, and worse is clipped to 0.
+    """
+    y = np.asarray(y).astype(str)
+    loss = float(np.mean(row_log_loss(y, proba, classes)))
+    reference = np.asarray(train_y).astype(str) if train_y is not None else y
+    shares = pd.Series(reference).value_counts(normalize=True)
+    prior = np.array([shares.get(v, 0.0) for v in y])
+    prior_loss = float(-np.mean(np.log(np.clip(prior, 1e-15, 1))))
+    skill = 1 - loss / prior_loss if prior_loss > 0 else 0.0
+    return float(np.clip(skill, 0, 1)), loss, prior_loss
 
 
 # -- regress ----------------------------------------------------------------------------------
 def _regress(est, X, y, ctx):
+    """R² and, where the model gives a predictive std, the 90 % interval score as a skill."""
     y = np.asarray(y, dtype=float)
     std = None
     t0 = time.perf_counter()
@@ -132,18 +199,36 @@ def _regress(est, X, y, ctx):
     t = time.perf_counter() - t0
     mean = _finite(mean, "predict", len(X)).reshape(-1)
     r2 = r2_score(y, mean)
-    metrics = {"r2": r2, "rmse": float(np.sqrt(np.mean((y - mean) ** 2))), "_predict_seconds": t}
-    unc = 0.0
+    metrics = {"r2": r2, "rmse": float(np.sqrt(np.mean((y - mean) ** 2))), "_predict_seconds": t, "_parts": {"y": y, "mean": mean}}
+    unc = None
     if std is not None:
         std = _finite(std, "predict(return_std=True)", len(X)).reshape(-1)
         if np.all(std == 0):
             metrics["std_all_zero"] = True
         else:
-            covered = np.abs(y - mean) <= Z90 * std
-            cov = float(covered.mean())
-            metrics.update(coverage90=cov, interval90_width=float(np.mean(2 * Z90 * std)))
-            unc = 1 - abs(cov - 0.9) / 0.9
+            lower, upper = mean - Z90 * std, mean + Z90 * std
+            covered = (y >= lower) & (y <= upper)
+            skill, score, base = interval_skill(y, lower, upper, ctx.train_y)
+            metrics.update(coverage90=float(covered.mean()), interval90_width=float(np.mean(upper - lower)),
+                           interval_score=score, interval_score_baseline=base)
+            unc = skill
+            metrics["_parts"]["std"] = std
     return max(r2, 0.0), unc, metrics, len(X)
+
+
+def interval_skill(y, lower, upper, train_y=None) -> tuple[float, float, float]:
+    """(skill, interval score, baseline score) of 90 % intervals (Gneiting & Raftery, 2007).
+
+    The interval score adds the width and 20 times any miss, so it rewards coverage and
+    narrowness together. The baseline is the same interval for every row: the 5 % and 95 %
+    quantiles of the training target. Skill 1 - score / baseline is 0 for no better than that.
+    """
+    reference = np.asarray(train_y if train_y is not None else y, dtype=float)
+    lo, hi = np.quantile(reference, [0.05, 0.95])
+    score = float(np.mean(interval_score(y, lower, upper)))
+    base = float(np.mean(interval_score(y, np.full(len(y), lo), np.full(len(y), hi))))
+    skill = 1 - score / base if base > 0 else 0.0
+    return float(np.clip(skill, 0, 1)), score, base
 
 
 # -- shared numeric view for distances --------------------------------------------------------
@@ -166,24 +251,34 @@ def _as_rows(samples, columns, image_shape) -> pd.DataFrame:
 
 
 # -- generate ---------------------------------------------------------------------------------
-def c2st_score(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: int = 3) -> float:
-    """Detection score 1 - 2|AUC - 0.5| of a classifier telling real rows from synthetic ones."""
+def c2st_score(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: int = 3, chunks: int = 1):
+    """Detection score 1 - 2|AUC - 0.5| of a classifier telling real rows from synthetic ones.
+
+    The synthetic rows are split into up to `chunks` disjoint chunks of len(real) rows; each is
+    told from all real rows in cross-fitted folds (every row scored by a model that did not
+    train on it), and the AUCs are averaged. Returns (score, AUC, standard error of the score).
+    """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    n = min(len(real), len(synthetic))
     rng = np.random.default_rng(seed)
-    real = real[rng.permutation(len(real))[:n]]
-    synthetic = synthetic[rng.permutation(len(synthetic))[:n]]
-    Xc = np.vstack([real, synthetic])
-    yc = np.r_[np.zeros(n), np.ones(n)]
-    clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    auc = float(np.mean(cross_val_score(clf, Xc, yc, cv=cv, scoring="roc_auc")))
-    return 1 - 2 * abs(auc - 0.5), auc
+    real = real[rng.permutation(len(real))]
+    synthetic = synthetic[rng.permutation(len(synthetic))]
+    n = min(len(real), len(synthetic))
+    aucs = []
+    for c in range(max(1, min(chunks, len(synthetic) // max(n, 1)))):
+        chunk = synthetic[c * n : (c + 1) * n]
+        Xc = np.vstack([real[:n], chunk])
+        yc = np.r_[np.zeros(n), np.ones(len(chunk))]
+        clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + c)
+        aucs.extend(cross_val_score(clf, Xc, yc, cv=cv, scoring="roc_auc"))
+    auc = float(np.mean(aucs))
+    spread = 2 * float(np.std(aucs, ddof=1)) / np.sqrt(len(aucs)) if len(aucs) > 1 else None
+    return 1 - 2 * abs(auc - 0.5), auc, spread
 
 
 def _generate(est, X, y, ctx):
-    n = max(len(X), 500)
+    n = max(len(X) * max(ctx.c2st_chunks, 1), 500)
     samples, t = _timed(est.sample, n, random_state=ctx.seed)
     synth = _as_rows(samples, list(X.columns), ctx.image_shape)
     if len(synth) != n:
@@ -200,8 +295,8 @@ def _generate(est, X, y, ctx):
     if not np.all(np.isfinite(S)):
         raise FamilyError("sample() returned NaN or infinite values")
     R = enc.transform(X)
-    score, auc = c2st_score(R, S, seed=ctx.seed)
-    metrics = {"c2st_score": score, "c2st_auc": auc, "_predict_seconds": t}
+    score, auc, spread = c2st_score(R, S, seed=ctx.seed, folds=5 if ctx.c2st_chunks > 1 else 3, chunks=ctx.c2st_chunks)
+    metrics = {"c2st_score": score, "c2st_auc": auc, "_predict_seconds": t, "_spread": spread}
     # Coverage (Naeem et al., 2020): share of real rows with a generated row inside their k-NN ball.
     k = 5
     real_nn = NearestNeighbors(n_neighbors=k + 1).fit(R)
@@ -270,22 +365,33 @@ def _detect(est, X, y, ctx):
     scores, t = _timed(est.score_samples, data)
     scores = _finite(scores, "score_samples", len(data)).reshape(-1)
     auc = float(roc_auc_score(labels, -scores))
-    return auc, None, {"roc_auc": auc, "anomalies": source, "_predict_seconds": t}, len(data)
+    parts = {"labels": np.asarray(labels, dtype=float), "scores": scores}
+    return auc, None, {"roc_auc": auc, "anomalies": source, "_predict_seconds": t, "_parts": parts}, len(data)
 
 
 # -- embed ------------------------------------------------------------------------------------
-def probe_accuracy(Z: np.ndarray, labels, seed: int = 0) -> float:
+def probe_correct(Z: np.ndarray, labels, seed: int = 0) -> np.ndarray | None:
+    """Per row, whether a cross-validated linear probe (scaled logistic regression) is right.
+
+    The probe's accuracy is their mean; kept per row so that it can be bootstrapped.
+    """
     from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     labels = np.asarray(labels).astype(str)
     folds = int(min(5, pd.Series(labels).value_counts().min()))
     if folds < 2:
-        return float("nan")
+        return None
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return float(np.mean(cross_val_score(probe, Z, labels, cv=cv)))
+    return (cross_val_predict(probe, Z, labels, cv=cv) == labels).astype(float)
+
+
+def probe_accuracy(Z: np.ndarray, labels, seed: int = 0) -> float:
+    correct = probe_correct(Z, labels, seed)
+    return float("nan") if correct is None else float(correct.mean())
 
 
 def _embed(est, X, y, ctx):
@@ -294,21 +400,22 @@ def _embed(est, X, y, ctx):
     Z = Z.reshape(len(X), -1)
     metrics = {"embedding_dim": int(Z.shape[1]), "_predict_seconds": t}
     if ctx.labels is not None and ctx.labels.notna().all():
-        acc = probe_accuracy(Z, ctx.labels, ctx.seed)
-        if np.isfinite(acc):
+        correct = probe_correct(Z, ctx.labels, ctx.seed)
+        if correct is not None:
+            acc = float(correct.mean())
             key = ("raw_probe", id(X))
             if key not in ctx._cache:
                 raw = _numeric_view(ctx, X).transform(X)
                 ctx._cache[key] = probe_accuracy(raw, ctx.labels, ctx.seed)
-            metrics.update(probe_accuracy=acc, raw_probe_accuracy=ctx._cache[key])
+            metrics.update(probe_accuracy=acc, raw_probe_accuracy=ctx._cache[key], _parts={"correct": correct})
             return acc, None, metrics, len(X)
-    from sklearn.manifold import trustworthiness
+    # No labels: how well a perturbed copy of each row finds its own row in the embedding,
+    # discounted for collapse (advisor.embed_quality); it ranks families as a probe would.
+    from advisor.embed_quality import label_free_score
 
-    raw = _numeric_view(ctx, X).transform(X)[:1000]
-    k = min(5, len(raw) // 2 - 1)
-    trust = float(trustworthiness(raw, Z[:1000], n_neighbors=max(k, 1)))
-    metrics["trustworthiness"] = trust
-    return trust, None, metrics, len(X)
+    score, parts = label_free_score(est, X, Z, modality=ctx.modality, image_shape=ctx.image_shape, seed=ctx.seed)
+    metrics.update(label_free_score=score, **{k: v for k, v in parts.items() if isinstance(v, (int, float, str))})
+    return score, None, metrics, len(X)
 
 
 # -- denoise ----------------------------------------------------------------------------------
@@ -340,8 +447,10 @@ def _denoise(est, X, y, ctx):
     ref = clean.to_numpy()
     mask = np.isfinite(ref)
     scale = np.ones(ref.shape[1]) if image else np.where(np.nanstd(train.to_numpy(), axis=0) > 0, np.nanstd(train.to_numpy(), axis=0), 1.0)
-    mse_noisy = float(np.mean((((noisy.to_numpy() - ref) / scale)[mask]) ** 2))
-    mse = float(np.mean((((out - ref) / scale)[mask]) ** 2))
+    err_noisy = np.where(mask, (noisy.to_numpy() - ref) / scale, 0.0) ** 2
+    err = np.where(mask, (out - ref) / scale, 0.0) ** 2
+    mse_noisy = float(err_noisy.sum() / max(mask.sum(), 1))
+    mse = float(err.sum() / max(mask.sum(), 1))
     gain = 10 * np.log10(max(mse_noisy, 1e-12) / max(mse, 1e-12))
     peak = (high - low) if image else 1.0
     metrics = {
@@ -350,6 +459,7 @@ def _denoise(est, X, y, ctx):
         "psnr_gain": gain,
         "noise_std": ctx.noise_std,
         "_predict_seconds": t,
+        "_parts": {"mse": err.sum(axis=1), "mse_noisy": err_noisy.sum(axis=1)},
     }
     # Share of the noise power removed: 0 for no gain, 0.5 for 3 dB, 0.9 for 10 dB.
     return 1 - 10 ** (-gain / 10), None, metrics, len(X)

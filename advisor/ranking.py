@@ -20,6 +20,7 @@ import math
 
 from advisor.criteria import DECLARED_UNCERTAINTY
 from advisor.search import FamilyRun
+from advisor.verdict import compare, from_evaluation
 from advisor.weights import CRITERIA, DEFAULT_WEIGHTS, PRESETS, parse_weights, pareto_front  # noqa: F401 - re-exported
 
 FIDELITY_NAMES = {
@@ -27,50 +28,86 @@ FIDELITY_NAMES = {
     "regress": "R²",
     "generate": "C2ST detection score",
     "detect": "ROC-AUC",
-    "embed": "embedding score",
+    "embed": "embedding score",  # the probe with labels, the label-free score without
     "denoise": "share of noise removed",
 }
 COST_FLOOR_S = 1.0
+# With fidelity weighted at least this much (more than the other criteria together), a family
+# clearly behind the fidelity leader ranks after every family tied with it, whatever its score.
+FIDELITY_FIRST = 0.5
+
+
+def _predict_per_1k(run: FamilyRun) -> float:
+    scored = run.best_eval or run.test
+    return scored.predict_seconds_per_1k if scored is not None else 0.0
 
 
 def total_cost(run: FamilyRun, n_rows: int) -> float | None:
-    if run.fit_seconds is None or run.test is None:
+    if run.fit_seconds is None:
         return None
     fit_full = run.fit_seconds * (n_rows / max(run.fit_rows, 1)) ** (run.growth_exponent or 1.0)
-    return fit_full + run.test.predict_seconds_per_1k * n_rows / 1000
+    return fit_full + _predict_per_1k(run) * n_rows / 1000
 
 
 def score_runs(runs: list[FamilyRun], task: str, weights: dict, n_rows: int) -> list[dict]:
-    """One ranking entry per family, best first (failed and unsupported ones at the end)."""
-    scored = [r for r in runs if r.status == "ok" and r.test is not None]
+    """One ranking entry per family, best first (failed and unsupported ones at the end).
+
+    Fidelity and uncertainty come from each family's selection estimate (advisor.verdict):
+    out-of-fold or validation rows, never the test rows, which only report. Families tied with
+    the fidelity leader (their difference's interval reaches zero) enter the score with the
+    leader's fidelity, so that the other criteria decide among them.
+    """
+    scored = [r for r in runs if r.status == "ok" and (r.selection is not None or r.best_eval is not None)]
+    selections = {r.name: r.selection if r.selection is not None else from_evaluation(task, r.best_eval, None) for r in scored}
+    leader, ties = compare(selections)
+    tied = {name for name, tie in ties.items() if tie.tied} | ({leader} if leader else set())
     costs = {r.name: total_cost(r, n_rows) for r in scored}
     cheapest = min((max(c, COST_FLOOR_S) for c in costs.values() if c is not None), default=COST_FLOOR_S)
     entries = []
     for r in scored:
+        sel = selections[r.name]
         cost = max(costs[r.name] or COST_FLOOR_S, COST_FLOOR_S)
         declared_unc = DECLARED_UNCERTAINTY[r.family.uncertainty.kind]
         interp = r.family.interpretability.score
         if _exposes_attributions(r.best_estimator):
             interp = min(1.0, interp + 0.1)
+        measured_unc = sel.uncertainty
         criteria = {
-            "fidelity": r.test.fidelity,
-            "uncertainty": r.test.uncertainty if r.test.uncertainty is not None else declared_unc,
+            "fidelity": sel.fidelity,
+            "uncertainty": measured_unc if measured_unc is not None else declared_unc,
             "compute": 1 / (1 + math.log10(cost / cheapest)),
             "interpretability": interp,
         }
         criteria = {k: round(float(v), 4) for k, v in criteria.items()}
-        metrics = dict(r.test.metrics)
+        metrics = dict(sel.metrics)
         metrics.update(
             fit_seconds=round(r.fit_seconds or 0.0, 4),
             fit_rows=r.fit_rows,
-            est_full_fit_seconds=round((costs[r.name] or 0.0) - r.test.predict_seconds_per_1k * n_rows / 1000, 4),
-            predict_seconds_per_1k=round(r.test.predict_seconds_per_1k, 5),
+            est_full_fit_seconds=round((costs[r.name] or 0.0) - _predict_per_1k(r) * n_rows / 1000, 4),
+            predict_seconds_per_1k=round(_predict_per_1k(r), 5),
             peak_memory_mb=None if r.peak_memory_mb is None else round(r.peak_memory_mb, 1),
             growth=r.growth_note or None,
             validation_fidelity=round(r.best_value, 4),
+            uncertainty_source="measured" if measured_unc is not None else "declared",
         )
-        entries.append(_entry(r, criteria, metrics, weights))
-    entries.sort(key=lambda e: (-e["score"], e["family"]))
+        entry = _entry(r, criteria, metrics, weights)
+        ranked = round(float(selections[leader].fidelity), 4) if r.name in tied else criteria["fidelity"]
+        entry["score"] = round(sum(weights[c] * (ranked if c == "fidelity" else criteria[c]) for c in CRITERIA), 4)
+        ci = sel.ci
+        entry["fidelity_ci"] = None if ci is None else [round(ci[0], 4), round(ci[1], 4)]
+        entry["ranked_fidelity"] = ranked
+        entry["selection"] = sel.source
+        if r.name == leader:
+            entry["tied_with"] = sorted(tied - {leader})
+        else:
+            entry["tied_with"] = [leader] if r.name in tied else []
+            tie = ties[r.name]
+            entry["difference_to_leader"] = {"value": round(tie.difference, 4), "interval": [round(tie.interval[0], 4), round(tie.interval[1], 4)]}
+        entries.append(entry)
+    fidelity_first = weights.get("fidelity", 0.0) >= FIDELITY_FIRST
+    for e in entries:
+        e["rank_group"] = "tied with the leader" if e["family"] in tied else "behind the leader"
+    entries.sort(key=lambda e: (fidelity_first and e["family"] not in tied, -e["score"], -e["criteria"]["fidelity"], e["family"]))
     others = [r for r in runs if r.name not in {e["family"] for e in entries}]
     order = {"failed": 0, "skipped": 1, "unsupported": 2}
     for r in sorted(others, key=lambda r: (order.get(r.status, 3), r.name)):
@@ -98,6 +135,8 @@ def _entry(r: FamilyRun, criteria, metrics, weights) -> dict:
         },
         "status": r.status,
         "reason": r.reason or None,
+        "fidelity_ci": None,
+        "tied_with": [],
     }
 
 
@@ -122,8 +161,12 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
     lines.append(f"Data: {shape}.")
     b = best["criteria"]
     lines.append(
-        f"{best['family']} ranks first with score {best['score']:.3f}: {fid} {_metric_text(best, task)} on held-out rows."
+        f"{best['family']} ranks first with score {best['score']:.3f}: {fid} {_metric_text(best, task)} "
+        f"({_measured_on(best)})."
     )
+    tie_line = _tie_sentence(best, scored, fid, weights)
+    if tie_line:
+        lines.append(tie_line)
     if len(scored) > 1:
         second = scored[1]
         s = second["criteria"]
@@ -138,8 +181,18 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
                 lines.append(f"{best['family']} costs {ratio:.1f}x the fit time of {second['family']} ({cb:.2f}s vs {cs:.2f}s on all rows).")
             elif ratio <= 1 / 1.5:
                 lines.append(f"{best['family']} is also {1 / ratio:.1f}x cheaper to fit than {second['family']} ({cb:.2f}s vs {cs:.2f}s).")
+    overtaken = [e for e in scored[1:] if e["score"] > best["score"] and e.get("rank_group") == "behind the leader"]
+    if overtaken:
+        e = max(overtaken, key=lambda e: e["score"])
+        diff = e.get("difference_to_leader") or {}
+        lo, hi = diff.get("interval") or [float("nan"), float("nan")]
+        lines.append(
+            f"{e['family']} scores higher on the weighted sum ({e['score']:.3f} against {best['score']:.3f}) but its {fid} is clearly "
+            f"below the leader's (difference {diff.get('value', 0):+.3f}, 90% interval {lo:+.3f} to {hi:+.3f}); with fidelity "
+            f"weighted {weights['fidelity']:g}, more than the other criteria together, a clear fidelity lead decides."
+        )
     most_fid = max(scored, key=lambda e: e["criteria"]["fidelity"])
-    if most_fid is not best:
+    if most_fid is not best and most_fid["family"] not in best.get("tied_with", []) and not overtaken:
         lines.append(
             f"{most_fid['family']} has the highest fidelity ({most_fid['criteria']['fidelity']:.3f}) but loses on the other criteria "
             f"at these weights ({', '.join(f'{k}={v:g}' for k, v in weights.items())})."
@@ -157,6 +210,48 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
     return lines
 
 
+def _measured_on(entry: dict) -> str:
+    source = entry.get("selection") or "held-out rows"
+    ci = entry.get("fidelity_ci")
+    text = f"out of fold, {source}" if "cross-validation" in source else f"on the {source}"
+    return text + (f"; 90% interval {ci[0]:.3f}-{ci[1]:.3f}" if ci else "")
+
+
+def _plus_minus(entry: dict) -> str:
+    ci = entry.get("fidelity_ci")
+    value = entry["criteria"]["fidelity"]
+    return f"{value:.3f} ± {(ci[1] - ci[0]) / 2:.3f}" if ci else f"{value:.3f}"
+
+
+def _tie_sentence(best: dict, scored: list[dict], fid: str, weights: dict) -> str | None:
+    """Say in words and numbers which families are within noise of the fidelity leader, and what
+    decided among them."""
+    leader = max(scored, key=lambda e: (e["criteria"]["fidelity"], e["family"]))
+    tied = [e for e in scored if e is not leader and leader["family"] in e.get("tied_with", [])]
+    if not tied:
+        return None
+    if best is leader:
+        others = ", ".join(f"{e['family']} ({_plus_minus(e)})" for e in tied[:3])
+        return (f"{leader['family']} leads on {fid} ({_plus_minus(leader)}); {others} "
+                f"{'is' if len(tied) == 1 else 'are'} tied with it (the difference's 90% interval reaches zero), "
+                f"and {leader['family']} also leads on the other criteria at these weights.")
+    diff = best.get("difference_to_leader") or {}
+    reason = _decided_by(best, leader, weights)
+    lo, hi = (diff.get("interval") or [float("nan"), float("nan")])
+    return (f"{best['family']} and {leader['family']} are tied on {fid}, {_plus_minus(best)} against {_plus_minus(leader)} "
+            f"(difference {diff.get('value', 0):+.3f}, 90% interval {lo:+.3f} to {hi:+.3f}); among tied families the other "
+            f"criteria decide: {reason}.")
+
+
+def _decided_by(best: dict, leader: dict, weights: dict) -> str:
+    cb, cl = best["metrics"].get("est_full_fit_seconds"), leader["metrics"].get("est_full_fit_seconds")
+    gains = {c: weights[c] * (best["criteria"][c] - leader["criteria"][c]) for c in ("uncertainty", "compute", "interpretability")}
+    top = max(gains, key=gains.get)
+    if top == "compute" and cb and cl and cb > 0:
+        return f"{best['family']} is {cl / cb:.0f}x cheaper to fit ({cb:.2f}s against {cl:.2f}s on all rows)"
+    return f"{best['family']} scores higher on {top} ({best['criteria'][top]:.2f} against {leader['criteria'][top]:.2f})"
+
+
 def _metric_text(entry: dict, task: str) -> str:
     m = entry["metrics"]
     if task == "classify":
@@ -172,5 +267,5 @@ def _metric_text(entry: dict, task: str) -> str:
     if task == "embed":
         if "probe_accuracy" in m:
             return f"{m['probe_accuracy']:.3f} linear-probe accuracy (raw features {m.get('raw_probe_accuracy', float('nan')):.3f})"
-        return f"{m.get('trustworthiness', 0):.3f} trustworthiness"
+        return f"{m.get('label_free_score', 0):.3f} label-free score (view retrieval {m.get('retrieval', float('nan')):.3f}, effective rank {m.get('effective_rank', float('nan')):.1f})"
     return f"{m.get('psnr_gain', 0):.2f} dB PSNR gain ({m.get('psnr_noisy', 0):.2f} -> {m.get('psnr', 0):.2f} dB)"

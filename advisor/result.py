@@ -76,6 +76,8 @@ class Recommendation:
     previews: dict = field(default_factory=dict, repr=False)
     # The prior ranking and whether the measurement agreed (advisor.prior_advice); empty for advice-only results.
     prior: dict = field(default_factory=dict)
+    # How the families were compared (advisor.judge.selection_protocol).
+    selection: dict = field(default_factory=dict)
 
     @property
     def ranking(self) -> pd.DataFrame:
@@ -109,6 +111,7 @@ class Recommendation:
                 "versions": self.versions,
                 "previews": self.previews,
                 "prior": self.prior,
+                "selection": self.selection,
             }
         )
 
@@ -160,4 +163,5 @@ def load(path: str | Path, *, trust: bool = False) -> Recommendation:
         search=doc.get("search", {}),
         previews=doc.get("previews", {}),
         prior=doc.get("prior", {}),
+        selection=doc.get("selection", {}),
     )

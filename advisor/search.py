@@ -27,10 +27,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from advisor import budget as budget_ctx
-from advisor.criteria import EvalContext, Evaluation, evaluate
+from advisor.criteria import EvalContext, Evaluation, evaluate, objective
 from advisor.dataset import Dataset
 from advisor.errors import FamilyError
 from advisor.family import DECLARED_UNCERTAINTY, Family
+from advisor.bootstrap import objective_draws
+from advisor.judge import planned_seconds
+from advisor.verdict import weights_for
 from advisor.measure import measured, thread_limit
 from advisor.nn.seeding import derive_seed
 from advisor.watchdog import watchdog
@@ -40,6 +43,11 @@ COST_ORDER = {"low": 0, "moderate": 1, "high": 2}
 MIN_TRIAL_SECONDS = 0.3
 PRIOR_PULL = 1.0  # how far a full point of prior score moves a family's exploration bonus, in spreads
 STALL_TRIALS = 25  # a family whose last 25 trials found nothing better is done
+# At most this share of the search's time is kept for the verdict's cross-validation: the leading
+# families are cross-validated first, the others judged on the validation rows.
+VERDICT_SHARE = 0.3
+CHEAP_TRIALS, CHEAP_SHARE = 8, 0.02  # trials that cost under 2 % of the budget: up to 8 before the rest
+IMPROVEMENT_ODDS = 0.9  # share of paired bootstrap draws in which a new best must beat the old
 
 
 class StorageLost(Exception):
@@ -65,7 +73,8 @@ class FamilyRun:
     status: str = "pending"  # pending | ok | failed | unsupported | skipped
     reason: str = ""
     trials: list[TrialRecord] = field(default_factory=list)
-    best_value: float = -math.inf
+    best_value: float = -math.inf  # the best trial's validation fidelity
+    best_objective: float = -math.inf  # ... and its objective (advisor.criteria.objective), which chose it
     best_params: dict | None = None
     best_estimator: object | None = None
     fit_seconds: float | None = None
@@ -76,6 +85,9 @@ class FamilyRun:
     eval_seconds: float = 0.0
     study: object | None = None
     test: Evaluation | None = None
+    best_eval: Evaluation | None = None  # the best trial's scoring on the validation rows
+    last_eval: Evaluation | None = field(default=None, repr=False)
+    selection: object | None = None  # advisor.verdict.Selection, set by advisor.judge
     exhausted: bool = False
     last_improvement: int = 0
     seen: set = field(default_factory=set)  # Optuna trial numbers already counted
@@ -161,6 +173,8 @@ class Search:
         self.config = config
         self.runs = plan_order(runs, config.prior_scores)
         self.end = end  # time.monotonic() by which everything, the final refit included, is done
+        self.start = time.monotonic()
+        self.first_trials_done = False
         self.progress = progress or (lambda event: None)
         self.interrupted: KeyboardInterrupt | None = None
         import os
@@ -180,6 +194,7 @@ class Search:
             seed=config.seed,
             noise_std=config.noise_std,
             image_shape=data.profile.image_shape,
+            modality=data.profile.modality,
             labels=self.labels_valid,
             train_X=self.X_train,
         )
@@ -191,7 +206,11 @@ class Search:
             return 0.0  # a worker only adds trials; the coordinator scores and refits
         ok = [r for r in self.runs if r.best_estimator is not None]
         scoring = sum(r.eval_seconds for r in ok) * 1.5
-        return scoring + 1.5 * self.refit_seconds(self.likely_winner(ok)) + 0.5
+        verdict = 0.0
+        if self.first_trials_done:  # every family's first trial comes before the verdict's folds
+            verdict = planned_seconds(ok, self.config.task, len(self.splits.development), len(self.X_valid))
+            verdict = min(verdict, VERDICT_SHARE * (self.end - self.start))
+        return scoring + verdict + 1.5 * self.refit_seconds(self.likely_winner(ok)) + 0.5
 
     def refit_seconds(self, run: FamilyRun | None) -> float:
         """Expected seconds to refit `run`'s best model on all rows (0 when nothing to refit)."""
@@ -267,14 +286,38 @@ class Search:
         run.eval_seconds = max(run.eval_seconds, time.monotonic() - t_eval)
         if not math.isfinite(result.fidelity):
             raise FamilyError("validation score is not finite")
+        run.last_eval = result
         return est, result.fidelity, fit_s, peak, params
 
     def _keep_if_best(self, run: FamilyRun, est, value, fit_s, peak, params, margin: float) -> None:
-        if value > run.best_value + (margin if run.best_estimator is not None else 0.0):
+        score = objective(self.config.task, run.last_eval) if run.last_eval is not None else value
+        if run.best_estimator is None or self._improves(run, score, margin):
             run.last_improvement = len(run.trials)
             run.best_value, run.best_params, run.best_estimator = value, params, est
+            run.best_objective = score
             run.fit_seconds, run.peak_memory_mb, run.fit_rows = fit_s, peak, len(self.X_train)
             run.growth_exponent = None
+            run.best_eval = run.last_eval
+
+    def _improves(self, run: FamilyRun, value: float, margin: float) -> bool:
+        """Whether the trial just scored beats the family's best objective by more than noise.
+
+        Where both were scored on the same validation rows row by row, the paired bootstrap of
+        their difference must show an improvement in at least `IMPROVEMENT_ODDS` of the draws
+        (on small or imbalanced data, hundreds of trials would otherwise pick noise: the winner's
+        curse); elsewhere the new value must beat the old by `margin`.
+        """
+        if margin == 0.0:
+            return value > run.best_objective
+        new, old = run.last_eval, run.best_eval
+        if new is not None and old is not None and new.parts and old.parts:
+            n = len(next(iter(new.parts.values())))
+            weights = weights_for(n, self.config.seed + 7)
+            a = objective_draws(self.config.task, new.parts, weights) if weights is not None else None
+            b = objective_draws(self.config.task, old.parts, weights) if weights is not None else None
+            if a is not None and b is not None and len(a) == len(b):
+                return value > run.best_objective and float(np.mean(a > b)) >= IMPROVEMENT_ODDS
+        return value > run.best_objective + margin
 
     def run_trial(self, run: FamilyRun, seconds: float) -> TrialRecord:
         import optuna
@@ -313,13 +356,21 @@ class Search:
         else:
             record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
             self._keep_if_best(run, est, value, fit_s, peak, params, self.margin)
-            self._tell(study, trial, value)
+            self._record_fidelity(trial, value)
+            self._tell(study, trial, objective(self.config.task, run.last_eval))
         run.trials.append(record)
         run.seen.add(number)
         if not params_left(run, self.config):
             run.exhausted = True
         self.progress({"event": "trial_end", "family": run.name, "trial": len(run.trials) - 1, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error})
         return record
+
+    def _record_fidelity(self, trial, value: float) -> None:
+        """The trial's fidelity beside its objective, for runs and workers that read it back."""
+        try:
+            trial.set_user_attr("fidelity", float(value))
+        except Exception:  # noqa: BLE001 - a storage hiccup loses a label, not the trial
+            pass
 
     def _tell(self, study, trial, value=None, state=None) -> None:
         try:
@@ -344,7 +395,8 @@ class Search:
             run.seen.add(t.number)
             seconds = t.duration.total_seconds() if t.duration is not None else 0.0
             state = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed"}[t.state.name]
-            run.trials.append(TrialRecord(t.number, dict(t.params), state, t.value, seconds, None if state == "complete" else "recorded by another run"))
+            fidelity = t.user_attrs.get("fidelity", t.value)
+            run.trials.append(TrialRecord(t.number, dict(t.params), state, fidelity, seconds, None if state == "complete" else "recorded by another run"))
             run.imported += 1
             if state == "complete":
                 new.append(t)
@@ -355,7 +407,7 @@ class Search:
         if not trials:
             return
         best = max(trials, key=lambda t: t.value)
-        if best.value <= run.best_value + self.margin and run.best_estimator is not None:
+        if best.value <= run.best_objective + self.margin and run.best_estimator is not None:
             return
         try:
             est, value, fit_s, peak, params = self._fit_and_score(run, seconds, lambda: dict(best.params), None, f"refit of trial {best.number}")
@@ -446,7 +498,8 @@ class Search:
             if run.best_estimator is not None and run.growth_exponent is None and not run.growth_note:
                 if self.search_left() > 4 * (run.fit_seconds or 0) + 1:
                     self.probe_growth(run, max(min(trial_s, self.search_left() / 4), MIN_TRIAL_SECONDS))
-        # Phase 2: further trials where they pay.
+        # Phase 2: further trials where they pay; the verdict's time is kept from now on.
+        self.first_trials_done = True
         while True:
             candidates = [r for r in pending if r.status == "pending" and not r.exhausted and r.trials]
             left = self.search_left()
@@ -454,7 +507,7 @@ class Search:
                 break
             if self.storage_lost is not None:
                 break
-            run = self._pick(candidates)
+            run = self._cheap_first(candidates, left) or self._pick(candidates)
             typical = np.median([t.seconds for t in run.trials]) if run.trials else left
             slice_s = min(left, max(1.5 * typical, left / 4, MIN_TRIAL_SECONDS))
             if typical > left * 1.5:
@@ -524,6 +577,14 @@ class Search:
             return 1.0 / len(waiting)
         weight = {r.name: 0.5 + prior.get(r.name, 0.5) for r in waiting}
         return weight[run.name] / sum(weight.values())
+
+    def _cheap_first(self, candidates: list[FamilyRun], left: float) -> FamilyRun | None:
+        """A family whose trials cost almost nothing gets its first few extra trials before the
+        upper-confidence pick: an untuned cheap model (a mixture with the default number of
+        components) can look far worse than it is, and tuning it costs seconds."""
+        limit = min(CHEAP_SHARE * (self.end - self.start), left / 4)
+        cheap = [r for r in candidates if len(r.trials) < CHEAP_TRIALS and float(np.median([t.seconds for t in r.trials])) <= limit]
+        return min(cheap, key=lambda r: (len(r.trials), r.name), default=None)
 
     def _pick(self, candidates: list[FamilyRun]) -> FamilyRun:
         total = sum(len(r.trials) for r in candidates) + 1

@@ -185,6 +185,7 @@ def run_advisor(job: dict, score, meta: dict) -> dict:
         metrics = {k: v for k, v in (e.get("metrics") or {}).items() if not isinstance(v, (list, dict))}
         entries.append({"family": e["family"], "status": e["status"], "score": e.get("score"),
                         "criteria": e.get("criteria"), "metrics": metrics,
+                        "fidelity_ci": e.get("fidelity_ci"), "tied_with": e.get("tied_with"), "selection": e.get("selection"),
                         "trials": (e.get("trials") or {}).get("total"),
                         "trial_seconds": round(sum(h[3] for h in (e.get("trials") or {}).get("history", [])), 3)})
     return {"value": result["value"], "metrics": result["metrics"], "wall_s": round(wall, 2),

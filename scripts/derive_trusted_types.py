@@ -24,7 +24,8 @@ from advisor.safe_load import LIST_PATH, read_list
 
 # Every returned estimator is wrapped as AdvisorPipeline([("clean", InputCleaner(...)), ("model", est)]).
 # They are named here so the list holds them even where advisor.cleaning is not importable.
-WRAPPER_TYPES = ("advisor.cleaning.AdvisorPipeline", "advisor.cleaning.InputCleaner")
+WRAPPER_TYPES = ("advisor.cleaning.AdvisorPipeline", "advisor.cleaning.InputCleaner",
+                 "advisor.decision.BalancedDecision", "advisor.decision.ConformalRegressor")
 # The one standard-library type the built-in models hold (scikit-learn's gradient boosting binds
 # check_array in it); the function a partial wraps is a type of its own and checked on its own.
 STDLIB_ALLOWED = ("functools.partial",)
@@ -80,8 +81,15 @@ def _wrap(est, X, task, profile):
         from advisor.cleaning import InputCleaner, wrap
     except ImportError:
         return est
+    from advisor.decision import BalancedDecision, ConformalRegressor
+
     kinds = {c.name: c.kind for c in profile.columns}
     cleaner = InputCleaner(columns=[(str(c), kinds.get(str(c), "numeric")) for c in X.columns]).fit(X)
+    # The verdict's tuned rules: a balanced-accuracy decision (classify), a conformal interval (regress).
+    if task == "classify" and hasattr(est, "predict_proba"):
+        est = BalancedDecision.around(est, [1.0 / len(est.classes_)] * len(est.classes_), 1.0)
+    elif task == "regress":
+        est = ConformalRegressor.around(est, 1.0, False)
     return wrap(est, cleaner, task)
 
 

@@ -24,8 +24,11 @@ def test_slow_scoring_on_held_out_rows_keeps_the_budget_rule(mixed_frame, monkey
     rec = advisor.recommend(mixed_frame, task="classify", target="label", budget=budget, storage=None, families="linear,slow_scoring")
     elapsed = time.monotonic() - start
     assert elapsed <= budget + 5.0
+    # Ranked on its validation estimate; only its test figures (which report) are missing.
     slow = next(e for e in rec.ranking_entries if e["family"] == "slow_scoring")
-    assert slow["status"] == "failed" and "budget" in slow["reason"]
+    assert "budget" in slow["metrics"]["test"]["missing"]
+    linear = next(e for e in rec.ranking_entries if e["family"] == "linear")
+    assert "balanced_accuracy" in linear["metrics"]["test"]
     assert rec.best_family == "linear"
     assert any("slow_scoring could not be scored" in w for w in rec.warnings)
 

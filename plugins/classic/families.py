@@ -26,15 +26,21 @@ class HistGradientBoosting(Family):
         })
 
     def default_params(self, task, profile):
-        return {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 1e-6}
+        params = {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 1e-6}
+        if task == "classify":
+            params["class_weight"] = None
+        return params
 
     def search_space(self, trial, task, profile):
-        return {
+        params = {
             "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
             "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 7, 127, log=True),
             "min_samples_leaf": trial.suggest_int("min_samples_leaf", 3, 60, log=True),
             "l2_regularization": trial.suggest_float("l2_regularization", 1e-6, 10.0, log=True),
         }
+        if task == "classify":  # reweighting rare classes changes what the trees learn, not only the threshold
+            params["class_weight"] = trial.suggest_categorical("class_weight", [None, "balanced"])
+        return params
 
     def make_estimator(self, task, profile, **params):
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -64,12 +70,13 @@ class Linear(Family):
         })
 
     def default_params(self, task, profile):
-        return {"C": 1.0, "splines": False} if task == "classify" else {"splines": False}
+        return {"C": 1.0, "splines": False, "class_weight": None} if task == "classify" else {"splines": False}
 
     def search_space(self, trial, task, profile):
         params = {"splines": trial.suggest_categorical("splines", [False, True])}
         if task == "classify":
             params["C"] = trial.suggest_float("C", 1e-3, 100.0, log=True)
+            params["class_weight"] = trial.suggest_categorical("class_weight", [None, "balanced"])
         return params
 
     def make_estimator(self, task, profile, **params):
@@ -83,7 +90,7 @@ class Linear(Family):
         if params.get("splines"):
             steps.append(SplineTransformer(n_knots=5, degree=3))
         if task == "classify":
-            steps.append(LogisticRegression(C=params.get("C", 1.0), max_iter=2000))
+            steps.append(LogisticRegression(C=params.get("C", 1.0), class_weight=params.get("class_weight"), max_iter=2000))
         else:
             steps.append(BayesianRidge())
         return make_pipeline(*steps)

@@ -1,0 +1,146 @@
+"""Running the verdict after the search: which families are cross-validated, in what time.
+
+The leading families (those within reach of the best validation fidelity, the likely winner
+first) get out-of-fold estimates over the development rows when the data has fewer than
+`MAX_CV_ROWS` of them and their folds fit in the time the search left for it; every other family
+is judged on the validation rows, re-scored afresh where that is cheap. The result is one
+`advisor.verdict.Selection` per family (`run.selection`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from advisor.criteria import EvalContext, evaluate
+from advisor.crossval import FOLDS, MAX_CV_ROWS, cross_validate
+from advisor.measure import thread_limit
+from advisor.verdict import Selection, from_evaluation, from_out_of_fold
+from advisor.watchdog import TrialTimeout, watchdog
+
+PREDICTION_TASKS = ("classify", "regress")
+RESCORED_TASKS = ("generate", "detect", "denoise", "embed")
+CV_BUDGET_SHARE = 0.1  # repeats are added while one family's folds cost less than this share
+
+
+def reach(n_valid: int) -> float:
+    """How far behind the best validation fidelity a family may be and still be cross-validated:
+    three standard errors of a proportion measured on the validation rows, at least 0.03."""
+    return max(0.03, 1.5 / math.sqrt(max(n_valid, 1)))
+
+
+def candidates(runs, n_valid: int) -> list:
+    ok = [r for r in runs if r.best_estimator is not None]
+    if not ok:
+        return []
+    best = max(r.best_value for r in ok)
+    return [r for r in ok if r.best_value >= best - reach(n_valid)]
+
+
+def fold_seconds(run, n_dev: int, folds: int = FOLDS) -> float:
+    """A fold's training time: the best trial's fit time scaled to the fold's rows, with room."""
+    rows = n_dev * (folds - 1) / folds
+    scale = max(rows / max(run.fit_rows, 1), 1.0) ** (run.growth_exponent or 1.0)
+    return max(1.5 * (run.fit_seconds or 0.0) * scale, 0.5) + 2 * run.eval_seconds / max(folds, 1)
+
+
+def cv_applies(task: str, n_dev: int) -> bool:
+    return task in PREDICTION_TASKS and 2 * FOLDS <= n_dev <= MAX_CV_ROWS
+
+
+def planned_seconds(runs, task: str, n_dev: int, n_valid: int) -> float:
+    """What the verdict is expected to take: folds of the candidates, re-scoring of the others."""
+    if cv_applies(task, n_dev):
+        return sum(FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid))
+    if task in RESCORED_TASKS:
+        chunks = 2 if task == "generate" else 1
+        return sum(chunks * r.eval_seconds for r in candidates(runs, n_valid))
+    return 0.0
+
+
+def judge(search, dataset, config, stop_at: float, budget_s: float) -> None:
+    """Give every scored family of `search` its `selection`, leaders first, by `stop_at`."""
+    task = config.task
+    splits = dataset.splits
+    development = splits.development
+    X_dev = dataset.X.iloc[development].reset_index(drop=True)
+    y_dev = None if dataset.y is None else dataset.y.iloc[development].reset_index(drop=True)
+    ok = [r for r in search.runs if r.status == "ok" and r.best_estimator is not None]
+    leader = search.likely_winner(ok)
+    order = sorted(ok, key=lambda r: (r is not leader, -r.best_value, r.name))
+    in_reach = {r.name for r in candidates(ok, len(search.X_valid))}
+    use_cv = cv_applies(task, len(development))
+    ctx = EvalContext(task=task, seed=config.seed + 2, noise_std=config.noise_std, image_shape=dataset.profile.image_shape,
+                      modality=dataset.profile.modality, labels=search.labels_valid, train_X=search.X_train, train_y=search.y_train,
+                      c2st_chunks=2 if task == "generate" else 1)
+    for run in order:
+        selection = None
+        if use_cv and run.name in in_reach:
+            selection = _cross_validated(run, X_dev, y_dev, task, config, stop_at, budget_s, len(development))
+        if selection is None and task in RESCORED_TASKS and run.name in in_reach:
+            selection = _rescored(run, search, task, ctx, stop_at, config.seed)
+        if selection is None and run.best_eval is not None:
+            selection = from_evaluation(task, run.best_eval, config.seed)
+        run.selection = selection
+
+
+def _cross_validated(run, X_dev, y_dev, task, config, stop_at, budget_s, n_dev) -> Selection | None:
+    per_fold = fold_seconds(run, n_dev)
+    one_repeat = FOLDS * per_fold
+    if time.monotonic() + one_repeat > stop_at:
+        return None
+    repeats = 3 if 3 * one_repeat < CV_BUDGET_SHARE * budget_s else 2 if 2 * one_repeat < CV_BUDGET_SHARE * budget_s else 1
+    oof = cross_validate(run, X_dev, y_dev, task, seed=config.seed, device=config.device, fold_seconds=per_fold,
+                         stop_at=stop_at, repeats=repeats, repeatable=config.max_trials is not None)
+    return None if oof is None else from_out_of_fold(task, oof, config.seed)
+
+
+def _rescored(run, search, task, ctx, stop_at, seed) -> Selection | None:
+    """The best model scored again on the validation rows with fresh noise, anomalies or samples
+    (and more synthetic rows): the search's own score is the best of many draws, so it flatters."""
+    chunks = ctx.c2st_chunks if task == "generate" else 1
+    expected = max(run.eval_seconds * chunks, 0.05)
+    left = stop_at - time.monotonic()
+    if expected > left:
+        return None
+    try:
+        with watchdog(min(left, 3 * expected + 1.0), f"re-scoring {run.name}"), thread_limit(len(search.X_train)):
+            evaluation = evaluate(task, run.best_estimator, search.X_valid, search.y_valid, ctx)
+    except (TrialTimeout, Exception):  # noqa: BLE001 - keep the search's own score
+        return None
+    return from_evaluation(task, evaluation, seed)
+
+
+def decided(estimator, selection: Selection | None, task: str):
+    """The estimator with the rule the verdict tuned: a balanced-accuracy decision (classify) or
+    a conformal 90 % interval (regress); other tasks unchanged."""
+    from advisor.decision import BalancedDecision, ConformalRegressor
+
+    if selection is None:
+        return estimator
+    if task == "classify" and selection.decision is not None:
+        shares, power = selection.decision
+        return BalancedDecision.around(estimator, np.asarray(shares, dtype=float), power)
+    if task == "regress" and selection.conformal is not None and np.isfinite(selection.conformal[0]):
+        half_width, normalized = selection.conformal
+        return ConformalRegressor.around(estimator, half_width, normalized)
+    return estimator
+
+
+def selection_protocol(task: str, splits, runs) -> dict:
+    """How the families were compared, for the JSON document."""
+    development = len(splits.development)
+    by = {r.name: r.selection.source for r in runs if getattr(r, "selection", None) is not None}
+    return {
+        "compared_on": "out-of-fold predictions over the development rows where cross-validated, else the validation rows; "
+                       "the test rows only report",
+        "cross_validation": cv_applies(task, development),
+        "folds": FOLDS,
+        "rows": {"development": development, "validation": len(splits.valid), "test": len(splits.test)},
+        "interval": "90% paired bootstrap over rows (400 draws); chunk and fold spread where a score does not split into rows",
+        "ties": "a family whose difference to the fidelity leader has a 90% interval reaching zero is tied with it; "
+                "tied families enter the score with the leader's fidelity, so the other criteria decide",
+        "per_family": by,
+    }
