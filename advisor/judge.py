@@ -17,7 +17,7 @@ import numpy as np
 from advisor.criteria import EvalContext, evaluate
 from advisor.crossval import FOLDS, MAX_CV_ROWS, cross_validate
 from advisor.measure import thread_limit
-from advisor.verdict import Selection, from_evaluation, from_out_of_fold
+from advisor.verdict import Selection, attach_validation, from_evaluation, from_out_of_fold
 from advisor.watchdog import TrialTimeout, watchdog
 
 PREDICTION_TASKS = ("classify", "regress")
@@ -83,7 +83,7 @@ def judge(search, dataset, config, stop_at: float, budget_s: float) -> None:
             selection = _rescored(run, search, task, ctx, stop_at, config.seed)
         if selection is None and run.best_eval is not None:
             selection = from_evaluation(task, run.best_eval, config.seed)
-        run.selection = selection
+        run.selection = None if selection is None else attach_validation(selection, task, run.best_eval, config.seed)
 
 
 def _cross_validated(run, X_dev, y_dev, task, config, stop_at, budget_s, n_dev) -> Selection | None:

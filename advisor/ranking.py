@@ -54,7 +54,7 @@ def score_runs(runs: list[FamilyRun], task: str, weights: dict, n_rows: int) -> 
 
     Fidelity and uncertainty come from each family's selection estimate (advisor.verdict):
     out-of-fold or validation rows, never the test rows, which only report. Families tied with
-    the fidelity leader (their difference's interval reaches zero) enter the score with the
+    the fidelity leader (behind it by less than one standard error of the difference) enter the score with the
     leader's fidelity, so that the other criteria decide among them.
     """
     scored = [r for r in runs if r.status == "ok" and (r.selection is not None or r.best_eval is not None)]
@@ -233,7 +233,7 @@ def _tie_sentence(best: dict, scored: list[dict], fid: str, weights: dict) -> st
     if best is leader:
         others = ", ".join(f"{e['family']} ({_plus_minus(e)})" for e in tied[:3])
         return (f"{leader['family']} leads on {fid} ({_plus_minus(leader)}); {others} "
-                f"{'is' if len(tied) == 1 else 'are'} tied with it (the difference's 90% interval reaches zero), "
+                f"{'is' if len(tied) == 1 else 'are'} tied with it (behind by less than one standard error of the difference), "
                 f"and {leader['family']} also leads on the other criteria at these weights.")
     diff = best.get("difference_to_leader") or {}
     reason = _decided_by(best, leader, weights)

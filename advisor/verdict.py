@@ -3,9 +3,10 @@
 A family's fidelity for selection comes from out-of-fold predictions over the development rows
 (advisor.crossval) where they were made, and otherwise from its best model re-scored on the
 validation rows. Either way the per-row parts are kept, bootstrap draws give the estimate a 90 %
-interval, and a family whose paired difference to the leader has an interval that reaches zero
-is tied with it: among tied families the other criteria decide (the one-standard-error rule of
-Breiman et al., 1984, with the interval in place of one standard error).
+interval, and a family is tied with the leader when it is behind by less than one standard
+error of their difference (paired where they share rows): among tied families the other
+criteria decide (the one-standard-error rule of Breiman et al., 1984). The 90 % interval of each
+difference is reported beside it.
 
 Classify and regress decisions are tuned here too, on those same held-out predictions: the
 balanced-accuracy decision rule (advisor.decision.tune_balance) and the conformal half-width of
@@ -27,6 +28,7 @@ from advisor.decision import balanced_labels, conformal_quantile, tune_balance
 
 LEVEL = 0.9
 Z_LEVEL = 1.6448536269514722
+MIN_DISCORDANT = 5  # fewer rows on which exactly one of two classifiers is right: always a tie
 
 
 @dataclass
@@ -43,6 +45,10 @@ class Selection:
     decision: tuple | None = None  # classify: (class shares, power) of the tuned rule
     conformal: tuple | None = None  # regress: (half-width, normalised)
     correct: np.ndarray | None = field(default=None, repr=False)  # classify: per row, right or wrong
+    # The same family's search model on the validation rows: every family has these, so two
+    # families judged on different rows can still be compared paired, on the rows they share.
+    valid_draws: np.ndarray | None = field(default=None, repr=False)
+    valid_correct: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def ci(self) -> tuple[float, float] | None:
@@ -81,6 +87,21 @@ def from_evaluation(task: str, evaluation, seed: int | None = 0) -> Selection:
     se = evaluation.spread if draws is None else None
     return Selection(evaluation.fidelity, "validation rows", "validation", draws=draws, se=se,
                      uncertainty=evaluation.uncertainty, metrics=dict(evaluation.metrics))
+
+
+def attach_validation(selection: Selection, task: str, evaluation, seed: int) -> Selection:
+    """Give `selection` the bootstrap draws of the family's validation-row scoring (paired with
+    every other family's on the same rows)."""
+    parts = (evaluation.parts or {}) if evaluation is not None else {}
+    if not parts:
+        return selection
+    n = len(next(iter(parts.values())))
+    weights = weights_for(n, seed + 1) if n > 1 else None
+    if weights is not None:
+        selection.valid_draws = fidelity_draws(task, parts, weights)
+    if task == "classify" and "pred" in parts:
+        selection.valid_correct = np.asarray(parts["y"]).astype(str) == np.asarray(parts["pred"]).astype(str)
+    return selection
 
 
 def _prediction_parts(task, y, proba, classes, mean, std) -> dict:
@@ -146,6 +167,7 @@ class Tie:
     difference: float
     interval: tuple[float, float]
     tied: bool
+    basis: str = "unpaired"  # the rows the difference was measured on: development, validation or none shared
 
 
 def compare(selections: dict[str, Selection]) -> tuple[str | None, dict[str, Tie]]:
@@ -159,36 +181,42 @@ def compare(selections: dict[str, Selection]) -> tuple[str | None, dict[str, Tie
         if name == leader:
             continue
         diff = sel.fidelity - lead.fidelity
-        if sel.draws is not None and lead.draws is not None and sel.rows == lead.rows and len(sel.draws) == len(lead.draws):
-            lo, hi = interval(sel.draws - lead.draws, LEVEL)
+        same_rows = sel.draws is not None and lead.draws is not None and sel.rows == lead.rows and len(sel.draws) == len(lead.draws)
+        both_validated = sel.valid_draws is not None and lead.valid_draws is not None and len(sel.valid_draws) == len(lead.valid_draws)
+        if same_rows:
+            paired = sel.draws - lead.draws
+            lo, hi = interval(paired, LEVEL)
+            se, few, basis = float(np.std(paired)), _few_discordant(sel.correct, lead.correct), sel.rows
+        elif both_validated:  # judged on different rows: compare them on the rows they share
+            paired = sel.valid_draws - lead.valid_draws
+            lo, hi = interval(paired, LEVEL)
+            se, few, basis = float(np.std(paired)), _few_discordant(sel.valid_correct, lead.valid_correct), "validation"
         else:
-            spread = math.sqrt((sel.spread or 0.0) ** 2 + (lead.spread or 0.0) ** 2)
-            lo, hi = diff - Z_LEVEL * spread, diff + Z_LEVEL * spread
-        ties[name] = Tie(leader, diff, (lo, hi), bool(hi >= 0) or _few_discordant(sel, lead))
-    # A family cannot be clearly behind the leader while a family below it is within noise of
-    # it (paired intervals differ in width): the tied group is everything down to its lowest member.
-    floor = min([lead.fidelity] + [selections[name].fidelity for name, tie in ties.items() if tie.tied])
-    for name, tie in ties.items():
-        tie.tied = tie.tied or selections[name].fidelity >= floor
+            se = math.sqrt((sel.spread or 0.0) ** 2 + (lead.spread or 0.0) ** 2)
+            lo, hi = diff - Z_LEVEL * se, diff + Z_LEVEL * se
+            few, basis = False, "unpaired"
+        # The one-standard-error rule: within one standard error of the leader is a tie.
+        ties[name] = Tie(leader, diff, (lo, hi), bool(diff + se >= 0) or few, basis)
+    # Among families compared with the leader on the same rows, one cannot be clearly behind it
+    # while a family below it is within noise of it (paired intervals differ in width): there, the
+    # tied group reaches down to its lowest member.
+    for basis in {tie.basis for tie in ties.values()}:
+        group = {name: tie for name, tie in ties.items() if tie.basis == basis}
+        floor = min([lead.fidelity] + [selections[name].fidelity for name, tie in group.items() if tie.tied])
+        for name, tie in group.items():
+            tie.tied = tie.tied or selections[name].fidelity >= floor
     return leader, ties
 
 
-def _few_discordant(sel: Selection, lead: Selection) -> bool:
-    """Whether two classifiers disagree on too few rows for either to be called better.
-
-    When a handful of rows separate them, all one way, the bootstrap interval is too narrow
-    (a resample rarely leaves all of them out); an exact sign test on the rows where exactly
-    one of the two is right (McNemar, 1947) is the honest check.
-    """
-    if sel.correct is None or lead.correct is None or sel.rows != lead.rows or len(sel.correct) != len(lead.correct):
+def _few_discordant(correct: np.ndarray | None, lead_correct: np.ndarray | None) -> bool:
+    """Whether two classifiers disagree on too few rows for either to be called better: with a
+    handful of such rows, all one way, the bootstrap's spread is too small (a resample rarely
+    leaves all of them out; McNemar, 1947, would not call it either)."""
+    if correct is None or lead_correct is None or len(correct) != len(lead_correct):
         return False
-    from scipy.stats import binomtest
-
-    wins = int(np.sum(sel.correct & ~lead.correct))
-    losses = int(np.sum(~sel.correct & lead.correct))
-    if wins + losses == 0:
-        return True
-    return binomtest(wins, wins + losses, 0.5).pvalue > 1 - LEVEL
+    wins = int(np.sum(correct & ~lead_correct))
+    losses = int(np.sum(~correct & lead_correct))
+    return wins + losses < MIN_DISCORDANT
 
 
 @lru_cache(maxsize=8)

@@ -43,8 +43,10 @@ def family_row(record: dict) -> dict | None:
 def build(records: list[dict]) -> dict:
     by_case: dict[str, dict] = defaultdict(dict)
     profiles, budget_of = {}, {}
+    # Only the oracle runs of the newest protocol (benchmarks/suite.py PROTOCOL) count.
+    newest = max((r["job"].get("protocol", 1) for r in records if r["job"]["kind"] == "oracle"), default=1)
     for r in records:
-        if r["job"]["kind"] != "oracle" or "error" in r:
+        if r["job"]["kind"] != "oracle" or "error" in r or r["job"].get("protocol", 1) != newest:
             continue
         row = family_row(r)
         if row is None:

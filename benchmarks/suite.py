@@ -32,7 +32,13 @@ ORACLE_FACTOR = 2  # each family alone gets this many times the advisor's budget
 LONG_ORACLE_FACTOR = 5  # ... and this many, where the shorter run used most of its budget
 BUDGET_BOUND = 0.75  # share of its budget after which an oracle run counts as cut short by it
 REGRET_BUDGET = 30.0
+REGRET_BUDGETS = (30.0, 60.0)  # the advice is judged at 30 s and at the default budget
 GENERATION_BUDGET = 60.0
+# The advisor's protocol (cross-validated verdict, ties, tuned decision rules): advisor, oracle and
+# prior jobs carry it in their key, so records of an earlier protocol are never taken for new
+# ones; the peers' records do not depend on it and stay valid.
+PROTOCOL = 2
+OWN_KINDS = ("advisor", "oracle", "prior")
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 
 
@@ -95,9 +101,10 @@ def plan(args, score, bdir: Path) -> list[dict]:
             jobs.append({"kind": "advisor", "budget": REGRET_BUDGET, **unguided})
             jobs += [{"kind": "peer", "tool": t, "budget": 0, **common} for t in peers.tools_for(task)]
         if "oracle" in args.parts and public:
-            jobs.append({"kind": "advisor", "budget": REGRET_BUDGET, **unguided})
-            # The same choice with fidelity weighted 0.9: separates the weights' trade-offs from misjudgement.
-            jobs.append({"kind": "advisor", "budget": REGRET_BUDGET, "prefer": "quality", **unguided})
+            for budget in REGRET_BUDGETS:
+                jobs.append({"kind": "advisor", "budget": budget, **unguided})
+                # The same choice with fidelity weighted 0.9: separates the weights' trade-offs from misjudgement.
+                jobs.append({"kind": "advisor", "budget": budget, "prefer": "quality", **unguided})
             for family in supported_families(score, folder, meta):
                 jobs.append({"kind": "oracle", "family": family, "budget": REGRET_BUDGET * ORACLE_FACTOR, **common})
         if "guided" in args.parts and public:
@@ -111,6 +118,9 @@ def plan(args, score, bdir: Path) -> list[dict]:
 
         jobs += bench_cost.jobs()
         jobs.append({"kind": "overhead", "budget": 0})
+    for job in jobs:
+        if job["kind"] in OWN_KINDS:
+            job["protocol"] = PROTOCOL
     unique = {key(j): j for j in jobs}
     return list(unique.values())
 
@@ -126,7 +136,8 @@ def long_oracle_jobs(all_cases) -> list[dict]:
     for line in RECORDS.read_text().splitlines() if RECORDS.exists() else []:
         r = json.loads(line)
         j = r["job"]
-        if j["kind"] == "oracle" and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR and r.get("wall_s", 0) > BUDGET_BOUND * j["budget"]:
+        if (j["kind"] == "oracle" and j.get("protocol") == PROTOCOL and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR
+                and r.get("wall_s", 0) > BUDGET_BOUND * j["budget"]):
             if j["case"] in folders:
                 jobs.append({**j, "budget": REGRET_BUDGET * LONG_ORACLE_FACTOR, "bench_dir": folders[j["case"]]})
     return jobs

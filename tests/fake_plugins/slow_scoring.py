@@ -10,7 +10,7 @@ from advisor import Family, Interpretability, Uncertainty, hookimpl
 
 
 class _SlowToAnswer(ClassifierMixin, BaseEstimator):
-    def __init__(self, stall_after=1, stall_seconds=60.0):
+    def __init__(self, stall_after=2, stall_seconds=60.0):
         self.stall_after = stall_after
         self.stall_seconds = stall_seconds
 

@@ -1,0 +1,136 @@
+"""The benchmark report on a small records file: only the current protocol's advisor, oracle and
+prior records count, and the advice and verdict checks come out as the figures say."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def job_key(job: dict) -> str:
+    return json.dumps({k: job[k] for k in sorted(job)}, sort_keys=True)
+
+
+def record(kind: str, case: str, budget: float, job: dict, protocol: int | None = 2, **fields) -> dict:
+    job = {"kind": kind, "case": case, "budget": budget, **job}
+    if protocol is not None:
+        job["protocol"] = protocol
+    return {"key": job_key(job), "job": job, "wall_s": 1.0, **fields}
+
+
+def entry(family: str, fidelity: float, ci, tied_with, selection: str, source: str = "measured") -> dict:
+    return {"family": family, "status": "ok", "score": fidelity, "criteria": {"fidelity": fidelity},
+            "metrics": {"uncertainty_source": source}, "fidelity_ci": ci, "tied_with": tied_with, "selection": selection}
+
+
+def advisor(case: str, budget: float, family: str, value: float, ranking: list[dict], prefer: str | None = None, **metrics) -> dict:
+    job = {"guidance": "none", **({"prefer": prefer} if prefer else {})}
+    return record("advisor", case, budget, job, family=family, value=value, metrics={"accuracy": value, **metrics}, ranking=ranking)
+
+
+def oracle(case: str, family: str, value: float, budget: float = 60.0, protocol: int | None = 2) -> dict:
+    return record("oracle", case, budget, {"family": family}, protocol=protocol, family=family, value=value)
+
+
+def records() -> list[dict]:
+    imbalanced = [entry("linear", 0.80, [0.76, 0.84], ["hist_gradient_boosting"], "5-fold cross-validation"),
+                  entry("hist_gradient_boosting", 0.78, None, ["linear"], "validation rows")]
+    embed = [entry("pca", 0.9, [0.88, 0.92], [], "validation rows")]
+    return [
+        # The current protocol: the oracle (a 150 s rerun counts over the 60 s run) and the advisor.
+        oracle("emb_digits", "cnn", 0.950), oracle("emb_digits", "cnn", 0.965, budget=150.0), oracle("emb_digits", "pca", 0.940),
+        oracle("emb_waveforms", "pca", 0.800), oracle("emb_waveforms", "kernel_features", 0.850),
+        oracle("clf_imbalanced", "linear", 0.950), oracle("clf_imbalanced", "hist_gradient_boosting", 0.949),
+        advisor("emb_digits", 60.0, "pca", 0.94, embed),
+        advisor("emb_waveforms", 60.0, "kernel_features", 0.85, [entry("kernel_features", 0.9, [0.85, 0.95], [], "validation rows")]),
+        advisor("clf_imbalanced", 60.0, "linear", 0.95, imbalanced, balanced_accuracy=0.80, log_loss=0.2, ece=0.01),
+        advisor("clf_imbalanced", 30.0, "hist_gradient_boosting", 0.949,
+                [entry("hist_gradient_boosting", 0.7, [0.6, 0.8], [], "validation rows", source="declared")]),
+        advisor("emb_digits", 60.0, "cnn", 0.965, embed, prefer="quality"),
+        # An earlier protocol: would change the oracle's best, the picks and every check if it counted.
+        oracle("emb_digits", "resnet", 0.990, protocol=None),
+        oracle("emb_waveforms", "dbn", 0.990, protocol=1),
+        record("advisor", "clf_imbalanced", 60.0, {"guidance": "none"}, protocol=None, family="dbn", value=0.5,
+               metrics={"balanced_accuracy": 0.5}, ranking=[{"family": "dbn", "status": "ok", "criteria": {"fidelity": 0.5}, "metrics": {}}]),
+        record("prior", "emb_digits", 0, {}, protocol=None, family="pca", wall_s=0.5, source="prior", ranking=[]),
+        # Peers do not depend on the protocol.
+        record("peer", "clf_imbalanced", 30.0, {"tool": "flaml"}, protocol=None, value=0.948, metrics={"accuracy": 0.948}),
+    ]
+
+
+@pytest.fixture
+def report(tmp_path, monkeypatch):
+    """The report module reading `records` from a folder of its own, writing nowhere else."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    module = importlib.import_module("suite_report")
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "machine.json").write_text(json.dumps({"cores": 2, "memory_gb": 8, "python": "3", "torch": "x",
+                                                    "scikit-learn": "x", "optuna": "x"}))
+    bench = tmp_path / "bench" / "public"
+    bench.mkdir(parents=True)
+    (bench / "baselines.json").write_text(json.dumps([{"case": "clf_imbalanced", "model": "hgb", "metrics": {"balanced_accuracy": 0.608}}]))
+    monkeypatch.setenv("ADVISOR_BENCH_DIR", str(bench.parent))
+    monkeypatch.setattr(module, "SUITE", suite)
+    monkeypatch.setattr(module, "RESULTS_MD", tmp_path / "RESULTS.md")
+    monkeypatch.setattr(module, "RESULTS_JSON", tmp_path / "results.json")
+
+    def with_records(rows: list[dict]):
+        (suite / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return module
+
+    return with_records
+
+
+def test_only_the_current_protocol_counts(report):
+    module = report(records())
+    kept = module.load()
+    assert all(r["job"].get("protocol") == module.PROTOCOL for r in kept if r["job"]["kind"] != "peer")
+    assert len(kept) == 13  # 7 oracle runs, 5 advisor runs, 1 peer
+    assert module.oracle_table(kept)["emb_digits"] == {"cnn": 0.965, "pca": 0.940}
+    idx = module.index(kept)
+    assert module.advisor_run(idx, "clf_imbalanced", 60.0)["family"] == "linear"
+    assert module.advisor_run(idx, "emb_digits", 60.0, "quality")["family"] == "cnn"
+
+
+def test_regret_ties_and_checks(report):
+    module = report(records())
+    module.write()
+    text = (module.RESULTS_MD).read_text()
+    summary = json.loads(module.RESULTS_JSON.read_text())["summary"]
+
+    target = summary["advice_regret"]["60s_default"]
+    assert target == {"median_regret": 0.0, "mean_regret": 0.83, "hit_rate": 0.667, "cases": 3}
+    assert summary["advice_targets_at_default_budget"] == {"median_regret_at_most_1_point": True, "hit_rate_at_least_70_percent": False}
+    assert summary["advice_regret"]["60s_quality"]["cases"] == 1
+    assert "median regret ≤ 1 point — **met**; the oracle's best in at least 70% of cases — **MISSED**" in text
+    assert "30 s, `--prefer quality`: no runs recorded yet under the current protocol." in text
+    assert "resnet" not in text and "dbn" not in text  # the earlier protocol's oracle and advisor runs
+
+    assert ("| clf_imbalanced | linear | linear | hist_gradient_boosting | linear 0.800 [0.760, 0.840] (5-fold cross-validation); "
+            "hist_gradient_boosting 0.780 no interval (validation rows) | 0.950 | "
+            "accuracy 0.950, balanced_accuracy 0.800, log_loss 0.200, ece 0.010 |") in text
+
+    assert summary["embed_check"] == {"points_behind_best": {"emb_digits": 2.5, "emb_waveforms": 0.0}, "within_points": 3.0, "met": True}
+    assert summary["imbalanced_check"]["met"] is True
+    assert "0.608 in the scorer's baselines" in text and "class-weighted logistic regression 0.811" in text
+    assert summary["uncertainty_measured_check"] == {"entries": 3, "declared": ["clf_imbalanced 30 s: hist_gradient_boosting"], "met": False}
+    assert summary["interval_and_ties_check"] == {"entries": 6, "lacking": [], "no_interval": 1, "met": True}
+    assert "No prior runs recorded yet under the current protocol." in text
+
+
+def test_earlier_protocol_alone_reports_nothing_measured(report):
+    module = report([r for r in records() if r["job"]["kind"] == "peer" or r["job"].get("protocol") != 2])
+    text, doc = module.render()
+    for section in ("No oracle runs recorded yet under the current protocol.",
+                    "No advisor runs at 60 s recorded yet under the current protocol.",
+                    "No advisor runs recorded yet under the current protocol.",
+                    "No advisor prediction runs recorded yet under the current protocol."):
+        assert section in text
+    assert doc["earlier_protocol_records"] == 4
+    assert "advice_regret" not in doc["summary"]
