@@ -12,7 +12,7 @@ from advisor.criteria import EvalContext, evaluate
 from advisor.data import read_table
 from advisor.dataset import check_task, prepare
 from advisor.errors import AdvisorError, InputError
-from advisor.judge import decided, judge, selection_protocol
+from advisor.judge import budget_advice, decided, judge, selection_protocol
 from advisor.measure import measured, thread_limit
 from advisor.nn.device import parse_device
 from advisor.plugins import discover
@@ -69,6 +69,9 @@ def recommend(
     """
     t0 = start_time if start_time is not None else time.monotonic()
     check_task(task)
+    auto_budget = isinstance(budget, str) and budget.strip().lower() == "auto"
+    if auto_budget:
+        budget = DEFAULT_BUDGET_S
     if isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget == 0:
         return prior_recommendation(data, task, target=target, weights=weights, prefer=prefer, families=families, exclude=exclude,
                                     image_shape=image_shape, sequence=sequence, seed=seed, start_time=t0, extra_plugins=extra_plugins)
@@ -165,6 +168,9 @@ def recommend(
     else:
         best_name, estimator = _fallback(registry, runs, dataset, config, finish_by, run_warnings)
     lines = rationale(entries, task, prof, weight_map, pareto)
+    advice = budget_advice(search.runs, float(budget))
+    if advice and (auto_budget or advice["proposed_budget_s"] > budget):
+        lines.append(f"Budget: about {advice['proposed_budget_s']} s ({advice['reason']}).")
     if not ok_entries:
         lines.append(f"The budget was too small to search: {best_name} is returned untuned as the cheapest baseline.")
     prior_summary, prior_line = compare(entries, prior)
@@ -197,6 +203,7 @@ def recommend(
             "interrupted": None if interrupted is None else type(interrupted).__name__,
         },
         selection=selection_protocol(task, splits, search.runs),
+        budget_advice=advice,
     )
     rec.interrupted = interrupted
     rec.previews = previews

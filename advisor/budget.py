@@ -20,14 +20,15 @@ from contextvars import ContextVar
 _deadline: ContextVar[float | None] = ContextVar("advisor_deadline", default=None)
 _trial: ContextVar[object | None] = ContextVar("advisor_trial", default=None)
 _repeatable: ContextVar[bool] = ContextVar("advisor_repeatable", default=False)
+_curves: ContextVar[list | None] = ContextVar("advisor_curves", default=None)
 
 
 @contextmanager
-def fit_scope(deadline: float | None = None, trial=None, *, repeatable: bool | None = None):
+def fit_scope(deadline: float | None = None, trial=None, *, repeatable: bool | None = None, curves: list | None = None):
     """Run the body with `deadline` (a `time.monotonic()` instant) and `trial` in effect.
 
     A nested scope can only shorten the deadline, never extend it; it inherits repeatability
-    unless `repeatable` says otherwise.
+    and the list that learning curves are recorded into (`curves`) unless given its own.
     """
     outer = _deadline.get()
     if outer is not None and (deadline is None or outer < deadline):
@@ -35,12 +36,22 @@ def fit_scope(deadline: float | None = None, trial=None, *, repeatable: bool | N
     token_d = _deadline.set(deadline)
     token_t = _trial.set(trial)
     token_r = _repeatable.set(_repeatable.get() if repeatable is None else bool(repeatable))
+    token_c = _curves.set(_curves.get() if curves is None else curves)
     try:
         yield
     finally:
         _deadline.reset(token_d)
         _trial.reset(token_t)
         _repeatable.reset(token_r)
+        _curves.reset(token_c)
+
+
+def record_curve(history) -> None:
+    """Hand a training loop's learning curve to whoever runs the fit (the search keeps the
+    curve of every trial); outside a recording scope it goes nowhere."""
+    curves = _curves.get()
+    if curves is not None:
+        curves.append(history)
 
 
 def deadline() -> float | None:

@@ -76,6 +76,24 @@ class DeviceParam(click.ParamType):
 DEVICE = DeviceParam()
 
 
+class BudgetParam(click.ParamType):
+    """`--budget`: seconds, or `auto` (the default budget, plus the budget at which the ranking
+    is expected to settle)."""
+
+    name = "budget"
+
+    def get_metavar(self, param, ctx=None):
+        return "[SECONDS|auto]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)) or str(value).strip().lower() == "auto":
+            return value if isinstance(value, (int, float)) else "auto"
+        try:
+            return float(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a number of seconds or 'auto'", param, ctx)
+
+
 def _check_output(path: str | None, force: bool, what: str) -> None:
     """Refuse to overwrite a user's file unless --force; fail before any work is done."""
     if path is None:
@@ -99,7 +117,7 @@ def main():
 @click.argument("data")
 @click.option("--task", "-t", required=True, type=click.Choice(TASKS), help="What the model must do.")
 @click.option("--target", help="Column to predict (classify, regress), or a label column used only to score (detect, embed).")
-@click.option("--budget", type=float, default=60.0, show_default=True, help="Seconds for the whole command, final refit included; 0: advice from the priors alone, nothing trained.")
+@click.option("--budget", type=BudgetParam(), default=60.0, show_default=True, help="Seconds for the whole command, final refit included; 0: advice from the priors alone, nothing trained; auto: the default budget, and the budget at which the ranking is expected to settle.")
 @click.option("--weights", help="Criterion weights, e.g. fidelity=.6,uncertainty=.1,compute=.2,interpretability=.1")
 @click.option("--prefer", type=click.Choice(["quality", "speed", "uncertainty", "interpretability"]), help="A preset of weights.")
 @click.option("--families", help="Only these families (comma-separated names; see `advisor families`).")

@@ -66,6 +66,10 @@ class Family(abc.ABC):
         cost: declared relative compute cost, "low", "moderate" or "high" (used before measuring).
         baseline_for: tasks where this family is the cheap fallback returned when the budget is
             too small to search.
+        resource_param: the estimator parameter that counts training epochs, where the family
+            trains by epochs. The search sets it, the same for every trial of the family after
+            the first (as many epochs as the first trial's time afforded), so that trials are
+            compared at equal training resource; `search_space` leaves it out.
         saved_types: exact names (as `skops.io.get_untrusted_types` gives them) of the classes
             and functions of the plugin's own package that its saved estimators contain, so that
             `advisor.load` rebuilds them; a name defined outside that package is never trusted.
@@ -80,6 +84,7 @@ class Family(abc.ABC):
     cost: str = "moderate"
     baseline_for: frozenset[str] = frozenset()
     saved_types: tuple[str, ...] = ()
+    resource_param: str | None = None
 
     def supports(self, task: str, profile: Profile) -> Support:
         """Whether this family applies to `task` on data described by `profile`."""

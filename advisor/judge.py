@@ -16,6 +16,7 @@ import numpy as np
 
 from advisor.criteria import EvalContext, evaluate
 from advisor.crossval import FOLDS, MAX_CV_ROWS, cross_validate
+from advisor.curves import budget_limited
 from advisor.measure import thread_limit
 from advisor.verdict import Selection, attach_validation, from_evaluation, from_out_of_fold
 from advisor.watchdog import TrialTimeout, watchdog
@@ -23,6 +24,8 @@ from advisor.watchdog import TrialTimeout, watchdog
 PREDICTION_TASKS = ("classify", "regress")
 RESCORED_TASKS = ("generate", "detect", "denoise", "embed")
 CV_BUDGET_SHARE = 0.1  # repeats are added while one family's folds cost less than this share
+FORECAST_SHARE = 0.15  # at most this share of the budget goes to scoring checkpoints
+MAX_CHECKPOINTS = 3  # earlier checkpoints scored besides the last one
 
 
 def reach(n_valid: int) -> float:
@@ -53,11 +56,15 @@ def cv_applies(task: str, n_dev: int) -> bool:
 def planned_seconds(runs, task: str, n_dev: int, n_valid: int) -> float:
     """What the verdict is expected to take: folds of the candidates, re-scoring of the others."""
     if cv_applies(task, n_dev):
-        return sum(FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid))
+        cut = sum(MAX_CHECKPOINTS * r.eval_seconds for r in runs if budget_limited(r.best_curve))
+        return cut + sum(FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid))
+    chunks = 2 if task == "generate" else 1
+    # Scoring the checkpoints of runs cut by their deadline, for the forecast.
+    checkpoints = sum(MAX_CHECKPOINTS * chunks * r.eval_seconds for r in runs
+                      if r.best_estimator is not None and budget_limited(r.best_curve))
     if task in RESCORED_TASKS:
-        chunks = 2 if task == "generate" else 1
-        return sum(chunks * r.eval_seconds for r in candidates(runs, n_valid))
-    return 0.0
+        return checkpoints + sum(chunks * r.eval_seconds for r in candidates(runs, n_valid))
+    return checkpoints
 
 
 def judge(search, dataset, config, stop_at: float, budget_s: float) -> None:
@@ -84,6 +91,7 @@ def judge(search, dataset, config, stop_at: float, budget_s: float) -> None:
         if selection is None and run.best_eval is not None:
             selection = from_evaluation(task, run.best_eval, config.seed)
         run.selection = None if selection is None else attach_validation(selection, task, run.best_eval, config.seed)
+    _forecast_cut_families(order, search, config, ctx, stop_at, budget_s)
 
 
 def _cross_validated(run, X_dev, y_dev, task, config, stop_at, budget_s, n_dev) -> Selection | None:
@@ -144,3 +152,70 @@ def selection_protocol(task: str, splits, runs) -> dict:
                 "tied families enter the score with the leader's fidelity, so the other criteria decide",
         "per_family": by,
     }
+
+
+def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: float) -> None:
+    """For each family whose best training run was cut by its deadline, score that run's weights
+    at its checkpoints on the validation rows (the learning curve in fidelity units) and forecast
+    the fidelity at FACTOR times the budget (advisor.forecast); others get the reason there is none."""
+    from advisor.forecast import FACTOR, Forecast, forecast
+
+    allowance = time.monotonic() + FORECAST_SHARE * budget_s
+    for run in runs:
+        curve = run.best_curve
+        if curve is None:
+            run.forecast = Forecast(budget_s * FACTOR, reason="no learning curve: the family does not train iteratively")
+            continue
+        if not budget_limited(curve):
+            run.forecast = Forecast(budget_s * FACTOR, reason=f"training ended on its own ({curve.get('stopped_by')}): more time buys trials, not training")
+            continue
+        points = _checkpoint_fidelity(run, search, config.task, ctx, min(stop_at, allowance))
+        curve["checkpoints"] = [[round(t, 3), round(f, 5)] for t, f in points]
+        noise = run.selection.spread if run.selection is not None and run.selection.spread is not None else 0.0
+        run.forecast = forecast([t for t, _ in points], [f for _, f in points], noise=noise, budget_s=budget_s)
+
+
+def _checkpoint_fidelity(run, search, task: str, ctx, stop_at: float) -> list[tuple[float, float]]:
+    """(training seconds, validation fidelity) at the run's checkpoints: the last one is the
+    selection's own estimate, earlier ones are scored the same way with the weights of that
+    epoch, while time allows."""
+    history = run.best_curve.get("history")
+    last = run.selection.fidelity if run.selection is not None else run.best_value
+    final = [(run.best_curve["seconds"][-1], last)] if run.best_curve.get("seconds") else []
+    if history is None or history.module is None or not history.snapshots:
+        return final
+    module = history.module
+    current = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    points = []
+    try:
+        for epoch, seconds, weights in history.snapshots[-(MAX_CHECKPOINTS + 1):-1]:
+            if time.monotonic() + 1.5 * run.eval_seconds > stop_at:
+                break
+            module.load_state_dict(weights)
+            try:
+                with watchdog(max(stop_at - time.monotonic(), 0.1), f"scoring a checkpoint of {run.name}"), thread_limit(len(search.X_train)):
+                    evaluation = evaluate(task, run.best_estimator, search.X_valid, search.y_valid, ctx)
+            except (TrialTimeout, Exception):  # noqa: BLE001 - a checkpoint that cannot be scored is left out
+                continue
+            points.append((seconds, evaluation.fidelity))
+    finally:
+        module.load_state_dict(current)
+    return points + final
+
+
+def budget_advice(runs, budget_s: float) -> dict | None:
+    """The budget at which the ranking on fidelity is expected to settle (advisor.forecast)."""
+    from advisor.forecast import MIN_POINTS, settle_budget
+
+    curves, flat = {}, {}
+    for run in runs:
+        if run.status != "ok" or run.selection is None:
+            continue
+        points = (run.best_curve or {}).get("checkpoints") or []
+        if budget_limited(run.best_curve) and len(points) >= MIN_POINTS:
+            curves[run.name] = ([t for t, _ in points], [f for _, f in points], run.selection.spread or 0.0)
+        else:
+            flat[run.name] = run.selection.fidelity
+    if not curves and not flat:
+        return None
+    return settle_budget(curves, flat, budget_s)

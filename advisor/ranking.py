@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from advisor.criteria import DECLARED_UNCERTAINTY
+from advisor.curves import converged
 from advisor.search import FamilyRun
 from advisor.verdict import compare, from_evaluation
 from advisor.weights import CRITERIA, DEFAULT_WEIGHTS, PRESETS, parse_weights, pareto_front  # noqa: F401 - re-exported
@@ -137,6 +138,9 @@ def _entry(r: FamilyRun, criteria, metrics, weights) -> dict:
         "reason": r.reason or None,
         "fidelity_ci": None,
         "tied_with": [],
+        "converged": converged(r.best_curve),
+        "curve": None if r.best_curve is None else {k: v for k, v in r.best_curve.items() if k != "history"},
+        "forecast": None if r.forecast is None else r.forecast.to_dict(),
     }
 
 
@@ -202,11 +206,39 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
             f"{best['family']} generates rows close to training rows (memorisation {best['metrics']['memorization_share']:.2f} "
             f"vs {best['metrics']['memorization_share_heldout']:.2f} for held-out real rows); its fidelity is cut accordingly."
         )
+    lines.extend(_forecast_sentences(best, scored, fid))
     if len(pareto) > 1:
         lines.append(f"Pareto front over the four criteria: {', '.join(pareto)}.")
     failed = [e for e in entries if e["status"] == "failed"]
     if failed:
         lines.append("Failed: " + "; ".join(f"{e['family']} ({e['reason']})" for e in failed) + ".")
+    return lines
+
+
+def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
+    """Families cut off by their deadline whose forecast at a larger budget clears the winner
+    (the interval's lower end above the winner's fidelity); the recommendation stays the best
+    model at this budget."""
+    lines = []
+    target = best["criteria"]["fidelity"]
+    for e in scored:
+        fc = e.get("forecast") or {}
+        if e is best or e.get("converged") is not False or "interval" not in fc:
+            continue
+        lo, hi = fc["interval"]
+        if lo <= target:
+            continue
+        ran = (e.get("curve") or {}).get("seconds") or [None]
+        ran_text = f"its {ran[-1]:.0f} s ran out" if ran[-1] else "its time ran out"
+        lines.append(
+            f"{e['family']} was still improving when {ran_text}; with about {fc['budget_s']:.0f} s it is expected to reach "
+            f"{fid} {fc['fidelity']:.2f} ({lo:.2f}-{hi:.2f}), above {best['family']}'s {target:.2f}: run again with "
+            f"--budget {fc['budget_s']:.0f}."
+        )
+    fc = best.get("forecast") or {}
+    if best.get("converged") is False and "interval" in fc and fc["fidelity"] > target:
+        lines.append(f"{best['family']} was still improving when its time ran out: with about {fc['budget_s']:.0f} s it is expected to "
+                     f"reach {fid} {fc['fidelity']:.2f} ({fc['interval'][0]:.2f}-{fc['interval'][1]:.2f}).")
     return lines
 
 

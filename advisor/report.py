@@ -112,6 +112,44 @@ def history_chart(doc) -> str | None:
     return _svg(fig)
 
 
+def curves_chart(doc) -> str | None:
+    """Learning curves: fidelity at the scored checkpoints of each family cut off by its deadline,
+    with its forecast (and interval) at the larger budget; the other families' validation score
+    per epoch as they report it, scaled to [0, 1], beside it."""
+    scored = [e for e in _scored(doc) if e.get("curve")]
+    if not scored:
+        return None
+    fig = _new_figure((10, 4))
+    left, right = fig.subplots(1, 2)
+    for e in scored:
+        curve, fc = e["curve"], e.get("forecast") or {}
+        points = curve.get("checkpoints") or []
+        if len(points) >= 2:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            line = left.plot(xs, ys, marker="o", markersize=3, label=e["family"])[0]
+            if "interval" in fc:
+                x = xs[-1] * fc["budget_s"] / max(doc.get("budget_s") or 1.0, 1e-9)
+                lo, hi = fc["interval"]
+                left.errorbar([x], [fc["fidelity"]], yerr=[[fc["fidelity"] - lo], [hi - fc["fidelity"]]], color=line.get_color(), marker="s", capsize=3)
+                left.plot([xs[-1], x], [ys[-1], fc["fidelity"]], color=line.get_color(), linestyle=":")
+        scores = [v for v in curve.get("validation_score") or [] if v is not None]
+        if len(scores) >= 2:
+            lo, hi = min(scores), max(scores)
+            right.plot(curve["epochs"][: len(scores)], [(v - lo) / (hi - lo) if hi > lo else 1.0 for v in scores], label=f"{e['family']} ({curve.get('stopped_by')})")
+    left.set_xscale("log")
+    left.set_xlabel("training seconds")
+    left.set_ylabel("fidelity (validation rows)")
+    left.set_title("checkpoints and the forecast at the larger budget", fontsize=9)
+    right.set_xlabel("epoch or iteration")
+    right.set_ylabel("validation score, scaled")
+    right.set_title("each family's own validation score", fontsize=9)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    return _svg(fig)
+
+
 def image_grid(rows: dict, shape) -> str:
     import numpy as np
 
@@ -206,6 +244,11 @@ def render(doc: dict) -> str:
     history = history_chart(doc)
     if history:
         parts += ["<h2>Search history</h2>", _figure(history, "Best validation fidelity after each trial, per family.")]
+    curves = curves_chart(doc)
+    if curves:
+        parts += ["<h2>Learning curves</h2>", _figure(curves, "Left: fidelity of the best training run at its checkpoints, for families cut off "
+                                                        "by their deadline, and the forecast at the larger budget with its 80 % interval. "
+                                                        "Right: how each family's own validation score moved during training.")]
     previews = doc.get("previews") or {}
     if previews.get("kind") == "table":
         parts += ["<h2>Real against generated</h2>", _figure(marginals_chart(previews), "Marginal distributions of held-out real rows and generated rows.")]

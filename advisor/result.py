@@ -78,6 +78,8 @@ class Recommendation:
     prior: dict = field(default_factory=dict)
     # How the families were compared (advisor.judge.selection_protocol).
     selection: dict = field(default_factory=dict)
+    # The budget at which the ranking is expected to settle (advisor.forecast.settle_budget).
+    budget_advice: dict | None = None
 
     @property
     def ranking(self) -> pd.DataFrame:
@@ -112,6 +114,7 @@ class Recommendation:
                 "previews": self.previews,
                 "prior": self.prior,
                 "selection": self.selection,
+                "budget_advice": self.budget_advice,
             }
         )
 
@@ -164,4 +167,5 @@ def load(path: str | Path, *, trust: bool = False) -> Recommendation:
         previews=doc.get("previews", {}),
         prior=doc.get("prior", {}),
         selection=doc.get("selection", {}),
+        budget_advice=doc.get("budget_advice"),
     )

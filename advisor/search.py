@@ -2,17 +2,23 @@
 
 How the budget is spent (measured in benchmarks/):
 
-1. Families are ordered cheapest first (declared cost) and each gets one trial with its default
-   parameters. A trial's deadline is the time left divided by the families still waiting, so
-   what a cheap family leaves unused flows to the expensive ones; training loops stop at it.
-2. The rest goes to further trials, one family at a time, chosen by an upper-confidence rule
-   on each family's best validation fidelity (a family that is ahead, or little explored, gets
-   the next trial). Each family has its own single-objective Optuna study (TPE sampler, median
-   pruner on the per-epoch reports of the torch families).
-3. A reserve is kept for the end: scoring each family's best model on the test rows and
-   refitting the winner on all rows. It is re-estimated after every trial from measured times.
+1. Families are ordered cheapest first (declared cost, or the prior) and each gets one trial
+   with its default parameters. A trial's deadline is the time left divided by the families
+   still waiting, so what a cheap family leaves unused flows to the expensive ones; training
+   loops stop at it.
+2. The rest goes to further trials: a few more for families whose trials cost almost nothing,
+   then one family at a time by an upper-confidence rule on each family's best validation
+   fidelity. Each family has its own single-objective Optuna study (TPE sampler). A family that
+   trains by epochs (`Family.resource_param`) gives every trial after the first the same number
+   of epochs, as many as the first trial's time afforded, and successive halving prunes on the
+   per-epoch reports, so trials are compared at equal training resource; time slices still
+   bound each trial and the whole.
+3. A reserve is kept for the end: the verdict (advisor.judge: cross-validation, checkpoint
+   scoring for the forecast), scoring on the test rows and refitting the winner on all rows.
+   It is re-estimated after every trial from measured times.
 
-Every trial runs under `advisor.budget.fit_scope`, so its deadline reaches inside the fit.
+Every trial runs under `advisor.budget.fit_scope`, so its deadline reaches inside the fit, and
+its learning curve comes back through the same scope (advisor.curves).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import numpy as np
 
 from advisor import budget as budget_ctx
 from advisor.criteria import EvalContext, Evaluation, evaluate, objective
+from advisor.curves import budget_limited, trial_curve
 from advisor.dataset import Dataset
 from advisor.errors import FamilyError
 from advisor.family import DECLARED_UNCERTAINTY, Family
@@ -87,6 +94,11 @@ class FamilyRun:
     test: Evaluation | None = None
     best_eval: Evaluation | None = None  # the best trial's scoring on the validation rows
     last_eval: Evaluation | None = field(default=None, repr=False)
+    best_curve: dict | None = field(default=None, repr=False)  # the best trial's learning curve (advisor.curves)
+    last_curve: dict | None = field(default=None, repr=False)
+    forecast: object | None = None  # advisor.forecast.Forecast, where the judge made one
+    resource_epochs: int | None = None  # the epochs every trial after the first gets (Family.resource_param)
+    resource_from_deadline: bool = False  # ... set by what the first trial's time afforded
     selection: object | None = None  # advisor.verdict.Selection, set by advisor.judge
     exhausted: bool = False
     last_improvement: int = 0
@@ -254,7 +266,9 @@ class Search:
             run.study = optuna.create_study(
                 direction="maximize",
                 sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=4),
-                pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2),
+                # Successive halving on epochs (Jamieson & Talwalkar, 2016): trials that report
+                # per epoch are compared at equal rungs of training and the weaker two thirds stop.
+                pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource="auto", reduction_factor=3),
                 study_name=name,
                 storage=self.config.storage,
                 load_if_exists=True,
@@ -278,8 +292,12 @@ class Search:
             params = make_params()
             est = run.family.make_estimator(task, profile, **params)
             configure_estimator(est, seed=derive_seed(self.config.seed, run.name, "fit"), device=self.config.device)
-            with budget_ctx.fit_scope(deadline, trial, repeatable=repeatable), thread_limit(len(self.X_train)):
+            curves: list = []
+            with budget_ctx.fit_scope(deadline, trial, repeatable=repeatable, curves=curves), thread_limit(len(self.X_train)):
                 _, fit_s, peak = measured(fit_estimator, est, task, self.X_train, self.y_train)
+            run.last_curve = trial_curve(curves, est, fit_s)
+            if run.last_curve is not None and run.resource_from_deadline and getattr(run.family, "resource_param", None):
+                run.last_curve["epochs_from_budget"] = True
             t_eval = time.monotonic()
             with thread_limit(len(self.X_train)):
                 result = evaluate(task, est, self.X_valid, self.y_valid, self.valid_ctx)
@@ -298,6 +316,7 @@ class Search:
             run.fit_seconds, run.peak_memory_mb, run.fit_rows = fit_s, peak, len(self.X_train)
             run.growth_exponent = None
             run.best_eval = run.last_eval
+            run.best_curve = run.last_curve
 
     def _improves(self, run: FamilyRun, value: float, margin: float) -> bool:
         """Whether the trial just scored beats the family's best objective by more than noise.
@@ -342,7 +361,7 @@ class Search:
         try:
             with Heartbeat(self.config.storage, trial._trial_id):
                 est, value, fit_s, peak, params = self._fit_and_score(
-                    run, seconds, lambda: run.family.search_space(trial, self.config.task, self.data.profile), trial, f"trial {number}"
+                    run, seconds, lambda: self._trial_params(run, trial), trial, f"trial {number}"
                 )
         except optuna.TrialPruned as exc:
             self._tell(study, trial, state=optuna.trial.TrialState.PRUNED)
@@ -355,6 +374,7 @@ class Search:
             record = TrialRecord(number, dict(trial.params), "failed", None, time.monotonic() - start, _one_line(exc))
         else:
             record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
+            self._settle_resource(run, params)
             self._keep_if_best(run, est, value, fit_s, peak, params, self.margin)
             self._record_fidelity(trial, value)
             self._tell(study, trial, objective(self.config.task, run.last_eval))
@@ -364,6 +384,33 @@ class Search:
             run.exhausted = True
         self.progress({"event": "trial_end", "family": run.name, "trial": len(run.trials) - 1, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error})
         return record
+
+    def _trial_params(self, run: FamilyRun, trial) -> dict:
+        """The family's suggestion, with its training resource (`Family.resource_param`) set by
+        the search: the default for the first trial, then what the first trial's time afforded,
+        the same for every trial, so that trials are compared at equal epochs (and the pruner's
+        successive halving compares them at equal rungs)."""
+        task, profile = self.config.task, self.data.profile
+        params = run.family.search_space(trial, task, profile)
+        name = getattr(run.family, "resource_param", None)
+        if name:
+            epochs = run.resource_epochs or run.family.default_params(task, profile).get(name)
+            if epochs is not None:
+                params[name] = int(epochs)
+                trial.set_user_attr("resource", int(epochs))
+        return params
+
+    def _settle_resource(self, run: FamilyRun, params: dict) -> None:
+        """After the first complete trial: the epochs every later trial of the family gets."""
+        name = getattr(run.family, "resource_param", None)
+        if not name or run.resource_epochs is not None or name not in params:
+            return
+        curve = run.last_curve or {}
+        if curve.get("stopped_by") == "deadline" and curve.get("epochs"):
+            run.resource_epochs = max(int(len(curve["epochs"])), 1)
+            run.resource_from_deadline = True
+        else:
+            run.resource_epochs = int(params[name])
 
     def _record_fidelity(self, trial, value: float) -> None:
         """The trial's fidelity beside its objective, for runs and workers that read it back."""
@@ -425,7 +472,8 @@ class Search:
         if run.best_estimator is None or run.fit_seconds is None or n < 200:
             run.growth_note = "assumed linear in rows (too few rows to measure)"
             return
-        if stopped_by_deadline(run.best_estimator) or run.fit_seconds > 0.9 * seconds:
+        cut = budget_limited(run.best_curve)
+        if cut or stopped_by_deadline(run.best_estimator) or run.fit_seconds > 0.9 * seconds:
             run.growth_note = "assumed linear in rows (training stopped at its deadline)"
             return
         from sklearn.base import clone

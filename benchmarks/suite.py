@@ -34,11 +34,14 @@ BUDGET_BOUND = 0.75  # share of its budget after which an oracle run counts as c
 REGRET_BUDGET = 30.0
 REGRET_BUDGETS = (30.0, 60.0)  # the advice is judged at 30 s and at the default budget
 GENERATION_BUDGET = 60.0
-# The advisor's protocol (cross-validated verdict, ties, tuned decision rules): advisor, oracle and
-# prior jobs carry it in their key, so records of an earlier protocol are never taken for new
-# ones; the peers' records do not depend on it and stay valid.
-PROTOCOL = 2
-OWN_KINDS = ("advisor", "oracle", "prior")
+# The advisor's protocol: advisor, oracle and prior jobs carry it in their key, so records of an
+# earlier protocol are never taken for new ones; the peers' records do not depend on it and stay
+# valid. 2: the cross-validated verdict with ties and tuned decision rules; 3: learning curves,
+# forecasts and trials at equal epochs. The oracle (each family alone, with ample time) was last
+# rerun under 2: it stands for what each family can do, not for how the advisor chooses.
+PROTOCOL = 3
+PROTOCOLS = {"advisor": PROTOCOL, "prior": PROTOCOL, "oracle": 2}
+OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 
 
@@ -120,7 +123,7 @@ def plan(args, score, bdir: Path) -> list[dict]:
         jobs.append({"kind": "overhead", "budget": 0})
     for job in jobs:
         if job["kind"] in OWN_KINDS:
-            job["protocol"] = PROTOCOL
+            job["protocol"] = PROTOCOLS[job["kind"]]
     unique = {key(j): j for j in jobs}
     return list(unique.values())
 
@@ -136,7 +139,7 @@ def long_oracle_jobs(all_cases) -> list[dict]:
     for line in RECORDS.read_text().splitlines() if RECORDS.exists() else []:
         r = json.loads(line)
         j = r["job"]
-        if (j["kind"] == "oracle" and j.get("protocol") == PROTOCOL and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR
+        if (j["kind"] == "oracle" and j.get("protocol") == PROTOCOLS["oracle"] and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR
                 and r.get("wall_s", 0) > BUDGET_BOUND * j["budget"]):
             if j["case"] in folders:
                 jobs.append({**j, "budget": REGRET_BUDGET * LONG_ORACLE_FACTOR, "bench_dir": folders[j["case"]]})
@@ -197,11 +200,15 @@ def run_advisor(job: dict, score, meta: dict) -> dict:
         entries.append({"family": e["family"], "status": e["status"], "score": e.get("score"),
                         "criteria": e.get("criteria"), "metrics": metrics,
                         "fidelity_ci": e.get("fidelity_ci"), "tied_with": e.get("tied_with"), "selection": e.get("selection"),
+                        "converged": e.get("converged"), "forecast": e.get("forecast"),
+                        "stopped_by": (e.get("curve") or {}).get("stopped_by"),
+                        "checkpoints": (e.get("curve") or {}).get("checkpoints"),
                         "trials": (e.get("trials") or {}).get("total"),
                         "trial_seconds": round(sum(h[3] for h in (e.get("trials") or {}).get("history", [])), 3)})
     return {"value": result["value"], "metrics": result["metrics"], "wall_s": round(wall, 2),
             "family": rec.best_family, "ranking": entries, "profile": meta_features(rec.profile),
-            "warnings": rec.warnings[:5], "prior": getattr(rec, "prior", None), "elapsed_s": round(rec.elapsed_s, 3)}
+            "warnings": rec.warnings[:5], "prior": getattr(rec, "prior", None), "elapsed_s": round(rec.elapsed_s, 3),
+            "rationale": rec.rationale, "budget_advice": getattr(rec, "budget_advice", None)}
 
 
 def run_prior(job: dict, score, meta: dict) -> dict:

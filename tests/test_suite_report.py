@@ -4,6 +4,7 @@ prior records count, and the advice and verdict checks come out as the figures s
 from __future__ import annotations
 
 import importlib
+import sys
 import json
 from pathlib import Path
 
@@ -16,8 +17,16 @@ def job_key(job: dict) -> str:
     return json.dumps({k: job[k] for k in sorted(job)}, sort_keys=True)
 
 
-def record(kind: str, case: str, budget: float, job: dict, protocol: int | None = 2, **fields) -> dict:
+CURRENT = object()  # the kind's current protocol (suite.PROTOCOLS)
+
+
+def record(kind: str, case: str, budget: float, job: dict, protocol=CURRENT, **fields) -> dict:
     job = {"kind": kind, "case": case, "budget": budget, **job}
+    if protocol is CURRENT:
+        sys.path.insert(0, str(BENCHMARKS))
+        import suite
+
+        protocol = suite.PROTOCOLS[kind]
     if protocol is not None:
         job["protocol"] = protocol
     return {"key": job_key(job), "job": job, "wall_s": 1.0, **fields}
@@ -33,7 +42,7 @@ def advisor(case: str, budget: float, family: str, value: float, ranking: list[d
     return record("advisor", case, budget, job, family=family, value=value, metrics={"accuracy": value, **metrics}, ranking=ranking)
 
 
-def oracle(case: str, family: str, value: float, budget: float = 60.0, protocol: int | None = 2) -> dict:
+def oracle(case: str, family: str, value: float, budget: float = 60.0, protocol=CURRENT) -> dict:
     return record("oracle", case, budget, {"family": family}, protocol=protocol, family=family, value=value)
 
 
@@ -90,7 +99,7 @@ def report(tmp_path, monkeypatch):
 def test_only_the_current_protocol_counts(report):
     module = report(records())
     kept = module.load()
-    assert all(r["job"].get("protocol") == module.PROTOCOL for r in kept if r["job"]["kind"] != "peer")
+    assert all(r["job"].get("protocol") == module.PROTOCOLS[r["job"]["kind"]] for r in kept if r["job"]["kind"] != "peer")
     assert len(kept) == 13  # 7 oracle runs, 5 advisor runs, 1 peer
     assert module.oracle_table(kept)["emb_digits"] == {"cnn": 0.965, "pca": 0.940}
     idx = module.index(kept)
@@ -125,7 +134,11 @@ def test_regret_ties_and_checks(report):
 
 
 def test_earlier_protocol_alone_reports_nothing_measured(report):
-    module = report([r for r in records() if r["job"]["kind"] == "peer" or r["job"].get("protocol") != 2])
+    sys.path.insert(0, str(BENCHMARKS))
+    import suite
+
+    current = lambda r: r["job"].get("protocol") == suite.PROTOCOLS.get(r["job"]["kind"])  # noqa: E731
+    module = report([r for r in records() if r["job"]["kind"] == "peer" or not current(r)])
     text, doc = module.render()
     for section in ("No oracle runs recorded yet under the current protocol.",
                     "No advisor runs at 60 s recorded yet under the current protocol.",

@@ -22,17 +22,34 @@ from advisor.errors import FamilyError
 
 @dataclass
 class History:
-    """What happened during training (kept on the estimator as `history_`)."""
+    """What happened during training (kept on the estimator as `history_`), and the learning
+    curve the search reads: each epoch's loss, validation score and elapsed seconds, how the
+    loop stopped, and copies of the weights at epochs 1, 2, 4, 8, ... so that the model can be
+    scored as it was then (advisor.forecast extrapolates those scores)."""
 
     losses: list[float] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     seconds: float = 0.0
-    stopped_by: str = "max_epochs"  # max_epochs | deadline | early_stopping
+    stopped_by: str = "max_epochs"  # max_epochs (ran them all) | early_stopped (its score stopped improving) | deadline
     best_epoch: int = -1
+    epoch_seconds: list[float] = field(default_factory=list)  # elapsed seconds at each epoch's end
+    snapshots: list = field(default_factory=list, repr=False)  # (epoch, seconds, weights) at checkpoints
+    module: object = field(default=None, repr=False, compare=False)  # the module the snapshots fit
 
     @property
     def epochs(self) -> int:
         return len(self.losses)
+
+    def curve(self) -> dict:
+        """The learning curve as plain lists (the JSON document's form)."""
+        return {"resource": "epoch", "epochs": list(range(1, self.epochs + 1)), "seconds": [round(s, 3) for s in self.epoch_seconds],
+                "validation_score": [round(v, 6) if math.isfinite(v) else None for v in self.scores], "stopped_by": self.stopped_by}
+
+
+def is_checkpoint(epoch: int) -> bool:
+    """Epochs 1, 2, 4, 8, ... (counted from 1): a curve's shape at a cost that grows as log(epochs)."""
+    n = epoch + 1
+    return n & (n - 1) == 0
 
 
 def train_epochs(
@@ -44,6 +61,7 @@ def train_epochs(
     patience: int | None = None,
     min_delta: float = 1e-4,
     min_epochs: int = 1,
+    snapshot=None,
 ) -> History:
     """Train for up to `max_epochs` epochs, honouring the deadline of the current fit scope.
 
@@ -54,47 +72,62 @@ def train_epochs(
         patience: epochs without improvement before stopping; None never stops early.
         min_epochs: epochs run even when the deadline is near (at least one, so a fitted model
             always exists; its duration is the caller's to keep small).
+        snapshot: the module the fitted estimator predicts with (default: `module`); its weights
+            are copied at checkpoint epochs for the learning curve.
     """
     history = History()
+    history.module = snapshot if snapshot is not None else module
     trial = budget.current_trial()
     best, best_state = -math.inf, None
     start = time.monotonic()
     slowest = 0.0
-    for epoch in range(max_epochs):
-        if epoch >= min_epochs and budget.time_left() < slowest * 1.2:
-            history.stopped_by = "deadline"
-            break
-        t0 = time.monotonic()
-        loss = float(run_epoch(epoch))
-        slowest = max(slowest, time.monotonic() - t0)
-        if not math.isfinite(loss):
-            raise FamilyError(f"training diverged: loss is {loss} at epoch {epoch}")
-        history.losses.append(loss)
-        score = float(validate()) if validate is not None else -loss
-        if not math.isfinite(score):
-            score = -math.inf
-        history.scores.append(score)
-        if trial is not None and math.isfinite(score):
-            trial.report(score, epoch)
-            if trial.should_prune():
-                import optuna
+    try:
+        for epoch in range(max_epochs):
+            if epoch >= min_epochs and budget.time_left() < slowest * 1.2:
+                history.stopped_by = "deadline"
+                break
+            t0 = time.monotonic()
+            loss = float(run_epoch(epoch))
+            slowest = max(slowest, time.monotonic() - t0)
+            if not math.isfinite(loss):
+                raise FamilyError(f"training diverged: loss is {loss} at epoch {epoch}")
+            history.losses.append(loss)
+            score = float(validate()) if validate is not None else -loss
+            if not math.isfinite(score):
+                score = -math.inf
+            history.scores.append(score)
+            history.epoch_seconds.append(time.monotonic() - start)
+            if history.module is not None and is_checkpoint(epoch):
+                history.snapshots.append((epoch + 1, history.epoch_seconds[-1], _weights(history.module)))
+            if trial is not None and math.isfinite(score):
+                trial.report(score, epoch)
+                if trial.should_prune():
+                    import optuna
 
-                history.seconds = time.monotonic() - start
-                raise optuna.TrialPruned(f"pruned at epoch {epoch} with score {score:.4g}")
-        if score > best + min_delta:
-            best, history.best_epoch = score, epoch
-            if module is not None and validate is not None:
-                best_state = copy.deepcopy(module.state_dict())
-        elif patience is not None and epoch - history.best_epoch >= patience:
-            history.stopped_by = "early_stopping"
-            break
-        if budget.time_left() <= 0:
-            history.stopped_by = "deadline"
-            break
+                    history.seconds = time.monotonic() - start
+                    raise optuna.TrialPruned(f"pruned at epoch {epoch} with score {score:.4g}")
+            if score > best + min_delta:
+                best, history.best_epoch = score, epoch
+                if module is not None and validate is not None:
+                    best_state = copy.deepcopy(module.state_dict())
+            elif patience is not None and epoch - history.best_epoch >= patience:
+                history.stopped_by = "early_stopped"
+                break
+            if budget.time_left() <= 0:
+                history.stopped_by = "deadline"
+                break
+    finally:
+        history.seconds = time.monotonic() - start
+        budget.record_curve(history)
     if best_state is not None:
         module.load_state_dict(best_state)
-    history.seconds = time.monotonic() - start
+    if history.module is not None and history.epochs and (not history.snapshots or history.snapshots[-1][0] != history.epochs):
+        history.snapshots.append((history.epochs, history.epoch_seconds[-1], _weights(history.module)))
     return history
+
+
+def _weights(module) -> dict:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
 def iterate_minibatches(n: int, batch_size: int, generator=None, shuffle: bool = True):

@@ -31,7 +31,6 @@ the drawn noise variances (aleatoric) plus the variance of the drawn means (epis
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -216,8 +215,9 @@ class _BayesianNetwork(TorchStateMixin, BaseEstimator):
             scores = [float(self._log_predictive(out, yv, c).mean()) - np.log(c) ** 2 / (2 * 0.25 * len(valid)) for c in CALIBRATION_GRID]
             self.calibration_ = float(CALIBRATION_GRID[int(np.argmax(scores))])
         self.net_ = net
-        self.history_ = asdict(history)
-        self.history_["epochs"] = history.epochs
+        # The record, not the checkpoint weights it kept for the search's learning curve.
+        self.history_ = {"losses": list(history.losses), "scores": list(history.scores), "seconds": history.seconds,
+                         "stopped_by": history.stopped_by, "best_epoch": history.best_epoch, "epochs": history.epochs}
         return self
 
     def _validate_params_values(self):

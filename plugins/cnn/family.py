@@ -7,10 +7,11 @@ neighbourhoods to convolve over, so `supports` refuses it.
 
 Search space (both layouts): `channels` 8-64 (log), `n_blocks` 1-3 for images / 1-4 for
 sequences, `kernel_size` {3, 5} / {3, 5, 7, 9}, `embed_dim` {32, 64, 128}, `dropout` 0-0.5,
-`lr` 1e-3-1e-2 (log), `weight_decay` 1e-6-1e-2 (log), `batch_size` {32, 64, 128},
-`max_epochs` 20-80; `augment` (random shifts) for classify and regress; `max_noise` 0.2-0.8
-for embed and denoise. The first trial uses `default_params`, a small net that trains within
-seconds on 2 CPU cores.
+`lr` 1e-3-1e-2 (log), `weight_decay` 1e-6-1e-2 (log), `batch_size` {32, 64, 128};
+`augment` (random shifts) for classify and regress; `max_noise` 0.2-0.8 for embed and denoise.
+`max_epochs` is the search's (`resource_param`): the defaults' 20-40 for the first trial, then as
+many as that trial's time afforded, equal for every later trial. The first trial uses
+`default_params`, a small net that trains within seconds on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class CNNFamily(Family):
         "implicit", "softmax class probabilities, not calibrated by construction; no predictive spread for regression"
     )
     cost = "moderate"
+    resource_param = "max_epochs"  # the search holds it equal across trials (advisor.family)
 
     def supports(self, task, profile):
         if task not in self.tasks:
@@ -88,7 +90,6 @@ class CNNFamily(Family):
             "lr": trial.suggest_float("lr", 1e-3, 1e-2, log=True),
             "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
             "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
-            "max_epochs": trial.suggest_int("max_epochs", 20, 80, step=10),
         }
         if task in ("classify", "regress"):
             params["augment"] = trial.suggest_categorical("augment", [False, True])

@@ -156,7 +156,7 @@ class _DiffusionBase(TorchStateMixin, BaseEstimator):
                 return -float(diff.fixed_level_loss(ema, X_va, C_va, VALID_SIGMAS, g).mean())
 
         # No best-weights restore: the validation loss flattens early while samples keep improving.
-        history = train_epochs(run_epoch, int(self.epochs), validate=validate, patience=self.patience)
+        history = train_epochs(run_epoch, int(self.epochs), validate=validate, patience=self.patience, snapshot=ema)
         self.net_ = ema.eval()
         if snet is not None:
             self.sigma_net_ = snet.eval()

@@ -31,6 +31,7 @@ class DiffusionFamily(Family):
         "implicit", "sampling gives a distribution of outputs, but no calibrated probabilities or predictive spread"
     )
     cost = "high"
+    resource_param = "epochs"  # the search holds it equal across trials (advisor.family)
 
     def supports(self, task, profile):
         base = super().supports(task, profile)
@@ -88,8 +89,8 @@ class DiffusionFamily(Family):
 
     def search_space(self, trial, task, profile):
         """Denoiser shape (images: a residual MLP on the pixels or a small U-Net), diffusion
-        steps and schedule, AdamW learning rate, batch size and epochs (training also stops at
-        the trial's deadline); sampler steps and eta (0: deterministic DDIM, 1: ancestral) for
+        steps and schedule, AdamW learning rate and batch size (the epochs are the search's: equal
+        for every trial after the first, and training also stops at the deadline); sampler steps and eta (0: deterministic DDIM, 1: ancestral) for
         generate, reverse steps for denoise. Ranges sized for a few CPU cores."""
         params = {}
         arch = trial.suggest_categorical("architecture", ["mlp", "unet"]) if self._image(profile) else "mlp"
@@ -106,7 +107,6 @@ class DiffusionFamily(Family):
         params["diffusion_steps"] = trial.suggest_categorical("diffusion_steps", [100, 250, 500, 1000])
         params["schedule"] = trial.suggest_categorical("schedule", ["cosine", "linear"])
         params["lr"] = trial.suggest_float("lr", 3e-4, 5e-3, log=True)
-        params["epochs"] = trial.suggest_int("epochs", 50, 2000, log=True)
         if task == "generate":
             params["sample_steps"] = trial.suggest_categorical("sample_steps", [15, 25, 40, 50])
             params["eta"] = trial.suggest_categorical("eta", [0.0, 1.0])

@@ -9,8 +9,9 @@ Search space, tables (after Gorishniy et al.'s, scaled down for small CPUs): `wi
 (log), `n_blocks` 1-4, `hidden_factor` 1-4, `dropout` 0-0.5, `residual_dropout` 0-0.3,
 `scaling` quantile / standard. Images and sequences: `width` 8-64 (log), `n_blocks` 1-4,
 `kernel_size` {3, 5} / {3, 5, 7, 9}, `dropout` 0-0.5, `augment` for classify and regress.
-Both: `lr` 3e-4-1e-2 (log), `weight_decay` 1e-6-1e-2 (log), `batch_size` {32, 64, 128, 256},
-`max_epochs` 20-100; `embed_dim` and `max_noise` 0.2-0.8 for embed and denoise.
+Both: `lr` 3e-4-1e-2 (log), `weight_decay` 1e-6-1e-2 (log), `batch_size` {32, 64, 128, 256};
+`embed_dim` and `max_noise` 0.2-0.8 for embed and denoise. `max_epochs` is the search's
+(`resource_param`): equal for every trial after the first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ResNetFamily(Family):
         "implicit", "softmax class probabilities, not calibrated by construction; no predictive spread for regression"
     )
     cost = "moderate"
+    resource_param = "max_epochs"  # the search holds it equal across trials (advisor.family)
 
     def supports(self, task, profile):
         base = super().supports(task, profile)
@@ -92,7 +94,6 @@ class ResNetFamily(Family):
                 "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
                 "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
                 "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
-                "max_epochs": trial.suggest_int("max_epochs", 20, 100, step=10),
             }
         )
         if task in ("embed", "denoise"):

@@ -1,0 +1,147 @@
+"""Learning curves, forecasts at a larger budget, and trials compared at equal training resource."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from advisor import budget
+from advisor.cli import main
+from advisor.data import Table
+from advisor.dataset import prepare
+from advisor.family import Family, Interpretability, Uncertainty
+from advisor.forecast import forecast, settle_budget
+from advisor.nn.training import train_epochs
+from advisor.search import FamilyRun, Search, SearchConfig
+
+
+def test_the_training_loop_records_its_curve_and_checkpoint_weights():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Linear(2, 1)
+    curves = []
+
+    def run_epoch(epoch):
+        with torch.no_grad():
+            net.weight.add_(1.0)
+        time.sleep(0.02)
+        return 1.0 / (epoch + 1)
+
+    with budget.fit_scope(time.monotonic() + 0.35, curves=curves):
+        history = train_epochs(run_epoch, 1000, module=net)
+    assert curves == [history]
+    assert history.stopped_by == "deadline" and 4 <= history.epochs < 1000
+    assert len(history.epoch_seconds) == history.epochs and history.epoch_seconds == sorted(history.epoch_seconds)
+    epochs = [e for e, _, _ in history.snapshots]
+    assert epochs[:3] == [1, 2, 4] and epochs[-1] == history.epochs
+    first = history.snapshots[0][2]["weight"]
+    assert torch.allclose(first, net.weight.detach() - (history.epochs - 1))  # the weights as they were after epoch 1
+    assert history.curve()["stopped_by"] == "deadline"
+
+
+def test_a_forecast_holds_a_power_law_curve_in_its_interval():
+    seconds = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    true = lambda t: 0.9 - 0.4 * t ** -0.5  # noqa: E731
+    fc = forecast(seconds, true(seconds), noise=0.01, budget_s=30)
+    assert fc.budget_s == 150
+    lo, hi = fc.interval
+    assert lo <= true(5 * 16.0) <= hi
+    assert fc.fidelity > true(16.0)  # still improving: the forecast says so
+    assert abs(fc.fidelity - true(80.0)) < 0.05
+
+
+def test_no_forecast_without_enough_checkpoints():
+    fc = forecast([3.0, 6.0], [0.5, 0.6], budget_s=30)
+    assert fc.fidelity is None and "checkpoint" in fc.reason
+    assert fc.to_dict() == {"budget_s": 150.0, "reason": fc.reason}
+
+
+def test_the_budget_advice_follows_a_family_that_overtakes():
+    seconds = [1.0, 2.0, 4.0, 8.0]
+    rising = [0.2, 0.45, 0.62, 0.74]  # far from flat
+    advice = settle_budget({"diffusion": (seconds, rising, 0.01)}, {"gaussian_mixture": 0.76}, 30)
+    assert advice["leader_then"] == "diffusion" and advice["proposed_budget_s"] > 30
+    settled = settle_budget({"diffusion": (seconds, [0.70, 0.72, 0.73, 0.73], 0.01)}, {"gaussian_mixture": 0.9}, 30)
+    assert settled["proposed_budget_s"] == 30 and settled["leader_then"] == "gaussian_mixture"
+
+
+class _Epochs(ClassifierMixin, BaseEstimator):
+    """Trains by epochs through the shared loop (0.03 s each) and predicts the majority class."""
+
+    def __init__(self, max_epochs=1000, lr=0.1):
+        self.max_epochs = max_epochs
+        self.lr = lr
+
+    def fit(self, X, y):
+        values, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+        self.classes_, self.prior_ = values, counts / counts.sum()
+        self.history_ = train_epochs(lambda epoch: time.sleep(0.03) or 1.0 / (epoch + 1), int(self.max_epochs))
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+    def predict(self, X):
+        return np.repeat(self.classes_[np.argmax(self.prior_)], len(X))
+
+
+class _EpochFamily(Family):
+    name = "epochs"
+    title = "Trains by epochs"
+    tasks = frozenset({"classify"})
+    interpretability = Interpretability(0.5, "test")
+    uncertainty = Uncertainty("implicit", "test")
+    resource_param = "max_epochs"
+
+    def default_params(self, task, profile):
+        return {"lr": 0.1, "max_epochs": 1000}
+
+    def search_space(self, trial, task, profile):
+        return {"lr": trial.suggest_float("lr", 0.01, 1.0, log=True)}
+
+    def make_estimator(self, task, profile, **params):
+        return _Epochs(**params)
+
+
+def test_trials_after_the_first_train_the_epochs_its_time_afforded(mixed_frame):
+    data = prepare(Table(mixed_frame, "test"), "classify", "label", seed=0)
+    run = FamilyRun(_EpochFamily())
+    search = Search(data, data.splits, [run], SearchConfig(task="classify", stall_trials=100), end=time.monotonic() + 60)
+    search.run_trial(run, 0.4)
+    first = run.trials[0]
+    assert first.params["max_epochs"] == 1000 and run.last_curve["stopped_by"] == "deadline"
+    epochs = run.resource_epochs
+    assert 3 <= epochs < 1000 and run.resource_from_deadline
+    search.run_trial(run, 5.0)
+    search.run_trial(run, 5.0)
+    assert [t.params["max_epochs"] for t in run.trials[1:]] == [epochs, epochs]
+    assert run.last_curve["stopped_by"] == "max_epochs" and run.last_curve["epochs_from_budget"]
+
+
+@pytest.mark.slow
+def test_a_cut_off_family_carries_its_curve_and_forecast_in_the_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic,diffusion")
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.gamma(2.0, size=n), "c": rng.choice(["x", "y", "z"], n)})
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "doc.json"
+    result = CliRunner().invoke(main, ["recommend", str(path), "--task", "generate", "--budget", "auto", "--families", "diffusion,gaussian_mixture",
+                                       "--no-storage", "--quiet", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["budget_s"] == 60 and doc["budget_advice"]["proposed_budget_s"] >= 60
+    assert any(line.startswith("Budget: about") for line in doc["rationale"])
+    diffusion = next(e for e in doc["ranking"] if e["family"] == "diffusion")
+    assert diffusion["curve"]["epochs"] and diffusion["curve"]["stopped_by"] in ("deadline", "max_epochs", "early_stopped")
+    assert isinstance(diffusion["converged"], bool)
+    assert diffusion["forecast"]["budget_s"] == 300
+    assert ("interval" in diffusion["forecast"]) != ("reason" in diffusion["forecast"])
+    mixture = next(e for e in doc["ranking"] if e["family"] == "gaussian_mixture")
+    assert mixture["converged"] in (True, None) and "reason" in mixture["forecast"]
