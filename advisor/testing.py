@@ -163,8 +163,15 @@ def check_family(family: Family, tasks=None, modalities=None, check_deadline: bo
             trial = study.ask()
             params = family.search_space(trial, task, profile)
             assert isinstance(params, dict), f"{label}: search_space must return a dict"
+            resource = getattr(family, "resource_param", None)
             if defaults:
-                assert set(defaults) <= set(trial.params) | set(params), f"{label}: default_params keys must be search_space names"
+                # the training resource is set by the search, not sampled (Family.resource_param)
+                known = set(trial.params) | set(params) | ({resource} if resource else set())
+                assert set(defaults) <= known, f"{label}: default_params keys must be search_space names"
+            if resource:
+                assert resource not in params, f"{label}: the search sets {resource!r}; search_space must not sample it"
+                if defaults and resource in defaults:
+                    params = {**params, resource: defaults[resource]}
             est = configure_estimator(family.make_estimator(task, profile, **params), seed=0, device="cpu")
             clone(est)  # scikit-learn convention: __init__ only stores parameters
             assert isinstance(est.get_params(), dict), f"{label}: get_params must return a dict"

@@ -36,11 +36,11 @@ REGRET_BUDGETS = (30.0, 60.0)  # the advice is judged at 30 s and at the default
 GENERATION_BUDGET = 60.0
 # The advisor's protocol: advisor, oracle and prior jobs carry it in their key, so records of an
 # earlier protocol are never taken for new ones; the peers' records do not depend on it and stay
-# valid. 2: the cross-validated verdict with ties and tuned decision rules; 3: learning curves,
-# forecasts and trials at equal epochs. The oracle (each family alone, with ample time) was last
-# rerun under 2: it stands for what each family can do, not for how the advisor chooses.
+# valid. 2: the cross-validated verdict with ties and tuned decision rules; 3: with learning
+# curves, forecasts and trials at equal epochs. A kind keeps its own number so that its jobs are
+# rerun only when what they measure changed.
 PROTOCOL = 3
-PROTOCOLS = {"advisor": PROTOCOL, "prior": PROTOCOL, "oracle": 2}
+PROTOCOLS = {"advisor": PROTOCOL, "prior": PROTOCOL, "oracle": PROTOCOL}
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 
