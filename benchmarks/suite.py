@@ -106,8 +106,9 @@ def plan(args, score, bdir: Path) -> list[dict]:
         if "oracle" in args.parts and public:
             for budget in REGRET_BUDGETS:
                 jobs.append({"kind": "advisor", "budget": budget, **unguided})
-                # The same choice with fidelity weighted 0.9: separates the weights' trade-offs from misjudgement.
-                jobs.append({"kind": "advisor", "budget": budget, "prefer": "quality", **unguided})
+                if not args.default_weights_only:
+                    # The same choice with fidelity weighted 0.9: separates the weights' trade-offs from misjudgement.
+                    jobs.append({"kind": "advisor", "budget": budget, "prefer": "quality", **unguided})
             for family in supported_families(score, folder, meta):
                 jobs.append({"kind": "oracle", "family": family, "budget": REGRET_BUDGET * ORACLE_FACTOR, **common})
         if "guided" in args.parts and public:
@@ -129,21 +130,27 @@ def plan(args, score, bdir: Path) -> list[dict]:
 
 
 def long_oracle_jobs(all_cases) -> list[dict]:
-    """The issue's 5x oracle, for the family runs the 2x budget cut short.
+    """The 5x oracle, for the family runs the 2x budget cut short, and for the families whose
+    training the advisor's own run at the regret budget cut short (their forecast is checked
+    against this run).
 
     A family that stopped on its own well inside 2x (its trials stalled, or it has nothing to
     tune) would stop the same way with more time; one that used most of it might not.
     """
     folders = {name: folder for name, folder, _ in all_cases}
-    jobs = []
+    wanted = set()
     for line in RECORDS.read_text().splitlines() if RECORDS.exists() else []:
         r = json.loads(line)
         j = r["job"]
-        if (j["kind"] == "oracle" and j.get("protocol") == PROTOCOLS["oracle"] and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR
+        if j["kind"] not in OWN_KINDS or j.get("protocol") != PROTOCOLS[j["kind"]] or j["case"] not in folders:
+            continue
+        if (j["kind"] == "oracle" and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR
                 and r.get("wall_s", 0) > BUDGET_BOUND * j["budget"]):
-            if j["case"] in folders:
-                jobs.append({**j, "budget": REGRET_BUDGET * LONG_ORACLE_FACTOR, "bench_dir": folders[j["case"]]})
-    return jobs
+            wanted.add((j["case"], j["family"]))
+        if j["kind"] == "advisor" and j["budget"] == REGRET_BUDGET and j.get("guidance") == "none" and not j.get("prefer"):
+            wanted |= {(j["case"], e["family"]) for e in r.get("ranking") or [] if e.get("converged") is False}
+    return [{"kind": "oracle", "family": family, "budget": REGRET_BUDGET * LONG_ORACLE_FACTOR, "case": case,
+             "bench_dir": folders[case]} for case, family in sorted(wanted)]
 
 
 def fit_target(meta: dict) -> str | None:
@@ -345,6 +352,8 @@ def main() -> None:
     r.add_argument("--jobs", type=int, default=2, help="jobs at once (each uses one core)")
     r.add_argument("--python", default=sys.executable, help="interpreter for the jobs (with the peers installed)")
     r.add_argument("--bench-dir")
+    r.add_argument("--default-weights-only", action="store_true",
+                   help="oracle part: skip the advisor runs with --prefer quality (half its advisor runs)")
     sub.add_parser("report", help="write benchmarks/RESULTS.md and results.json")
     args = parser.parse_args()
     if args.command == "run":

@@ -309,9 +309,10 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
     lines += [
         f"The oracle trains every applicable family alone with {ORACLE_FACTOR}x the advisor's {REGRET_BUDGET:g} s budget ({base:g} s)",
         "and scores each on the test rows; its best family is the right answer."
-        + (f" {long_runs} of the {short_runs} family runs used more than three quarters of that; they were run again with"
-           f" {long_budget / REGRET_BUDGET:g}x ({long_budget:g} s), and the longer run counts: a family that stopped on its own"
-           " well inside its budget (its trials stalled, or it has nothing to tune) would stop the same way with more."
+        + (f" {long_runs} family runs were made again with {long_budget / REGRET_BUDGET:g}x ({long_budget:g} s): those of the"
+           f" {short_runs} that used more than three quarters of their budget, and those whose training the advisor's"
+           f" {REGRET_BUDGET:g} s run cut short (their forecasts are checked below). The longer run counts: a family that stopped"
+           " on its own well inside its budget (its trials stalled, or it has nothing to tune) would stop the same way with more."
            if long_runs else ""),
         f"The advisor's regret is the oracle's best value minus the oracle's value for the family the advisor recommended, at {at},",
         "each with the default weights and with `--prefer quality` (fidelity weighted 0.9): it measures the choice, not the",
