@@ -320,7 +320,8 @@ def run(args) -> None:
     bdir = bench_dir(args.bench_dir)
     os.environ["ADVISOR_BENCH_DIR"] = str(bdir)
     score = import_scorer(bdir)
-    jobs = [j for j in plan(args, score, bdir) if key(j) not in done_keys()]
+    # Shortest budgets first: a run stopped early has measured the most jobs it could.
+    jobs = sorted((j for j in plan(args, score, bdir) if key(j) not in done_keys()), key=lambda j: j["budget"])
     print(f"{len(jobs)} jobs to run ({args.jobs} at a time)", flush=True)
     RECORDS.parent.mkdir(parents=True, exist_ok=True)
 
