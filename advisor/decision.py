@@ -54,7 +54,20 @@ def tune_balance(proba: np.ndarray, y, classes) -> tuple[float, np.ndarray, floa
     return best[1], shares, best[2]
 
 
-class BalancedDecision(ClassifierMixin, BaseEstimator):
+class _ShowsWrappedAttributes:
+    """Attributes such as coef_ or feature_importances_ of the wrapped, fitted model stay visible
+    on the wrapper, so inspecting the returned model works as on the family's own estimator."""
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("estimator_", "estimator"):
+            raise AttributeError(name)
+        fitted = self.__dict__.get("estimator_")
+        if fitted is None:
+            raise AttributeError(name)
+        return getattr(fitted, name)
+
+
+class BalancedDecision(_ShowsWrappedAttributes, ClassifierMixin, BaseEstimator):
     """A fitted classifier whose labels follow the balanced-accuracy rule; probabilities unchanged.
 
     Parameters:
@@ -91,15 +104,6 @@ class BalancedDecision(ClassifierMixin, BaseEstimator):
             return self.estimator_.predict(X)
         return balanced_labels(self.predict_proba(X), self.classes_, self.shares, self.power)
 
-    def __getattr__(self, name):
-        # Attributes such as coef_ or feature_importances_ of the wrapped model stay visible.
-        if name.startswith("__") or name in ("estimator_", "estimator"):
-            raise AttributeError(name)
-        fitted = self.__dict__.get("estimator_")
-        if fitted is None:
-            raise AttributeError(name)
-        return getattr(fitted, name)
-
 
 def conformal_quantile(scores: np.ndarray, coverage: float = 0.9) -> float:
     """The finite-sample conformal quantile: the ceil((n + 1) coverage)-th smallest score."""
@@ -110,7 +114,7 @@ def conformal_quantile(scores: np.ndarray, coverage: float = 0.9) -> float:
     return float(scores[min(rank, len(scores)) - 1])
 
 
-class ConformalRegressor(RegressorMixin, BaseEstimator):
+class ConformalRegressor(_ShowsWrappedAttributes, RegressorMixin, BaseEstimator):
     """A regressor with a calibrated 90 % interval.
 
     Parameters:
@@ -153,14 +157,6 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         """Lower and upper bounds of the calibrated 90 % interval, as an (n, 2) array."""
         mean, std = self.predict(X, return_std=True)
         return np.column_stack([mean - Z90 * std, mean + Z90 * std])
-
-    def __getattr__(self, name):
-        if name.startswith("__") or name in ("estimator_", "estimator"):
-            raise AttributeError(name)
-        fitted = self.__dict__.get("estimator_")
-        if fitted is None:
-            raise AttributeError(name)
-        return getattr(fitted, name)
 
 
 def interval_score(y, lower, upper, alpha: float = 0.1) -> np.ndarray:

@@ -113,7 +113,9 @@ def test_a_classify_run_carries_intervals_ties_and_a_tuned_rule(rare_positives, 
         assert lo <= entry["criteria"]["fidelity"] <= hi
         assert isinstance(entry["tied_with"], list)
         assert entry["metrics"]["uncertainty_source"] == "measured"
-        assert "cross-validation" in entry["selection"]
+        assert "cross-validation" in entry["selection"] or entry["selection"] == "validation rows"
+    # Folds are fitted leaders first while the budget lasts: on a busy machine the second may not get them.
+    assert any("cross-validation" in entry["selection"] for entry in ranked)
     held_out = frame.iloc[900:]
     predicted = rec.best_estimator_.predict(held_out.drop(columns="label"))
     assert balanced_accuracy_score(held_out["label"], predicted) > 0.7  # the 0.5 threshold gives about 0.6
