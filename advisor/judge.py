@@ -161,7 +161,9 @@ def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: 
     from advisor.forecast import FACTOR, Forecast, forecast
 
     allowance = time.monotonic() + FORECAST_SHARE * budget_s
-    for run in runs:
+    # The allowance may not reach every family: the ones nearest the top, whose forecast can
+    # change the advice, have their checkpoints scored first.
+    for run in sorted(runs, key=_standing):
         curve = run.best_curve
         if curve is None:
             run.forecast = Forecast(budget_s * FACTOR, reason="no learning curve: the family does not train iteratively")
@@ -173,6 +175,12 @@ def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: 
         curve["checkpoints"] = [[round(t, 3), round(f, 5)] for t, f in points]
         noise = run.selection.spread if run.selection is not None and run.selection.spread is not None else 0.0
         run.forecast = forecast([t for t, _ in points], [f for _, f in points], noise=noise, budget_s=budget_s)
+
+
+def _standing(run) -> tuple:
+    """Sort key: the highest selection fidelity first, families without one last."""
+    fidelity = run.selection.fidelity if run.selection is not None else None
+    return (fidelity is None, -(fidelity or 0.0), run.name)
 
 
 def _checkpoint_fidelity(run, search, task: str, ctx, stop_at: float) -> list[tuple[float, float]]:

@@ -37,10 +37,11 @@ GENERATION_BUDGET = 60.0
 # The advisor's protocol: advisor, oracle and prior jobs carry it in their key, so records of an
 # earlier protocol are never taken for new ones; the peers' records do not depend on it and stay
 # valid. 2: the cross-validated verdict with ties and tuned decision rules; 3: with learning
-# curves, forecasts and trials at equal epochs. A kind keeps its own number so that its jobs are
-# rerun only when what they measure changed.
-PROTOCOL = 3
-PROTOCOLS = {"advisor": PROTOCOL, "prior": PROTOCOL, "oracle": PROTOCOL}
+# curves, forecasts and trials at equal epochs; 4 (advisor only): the cut-off families nearest the
+# top have their checkpoints scored first — an oracle run has one family, so its 3 stays valid.
+# A kind keeps its own number so that its jobs are rerun only when what they measure changed.
+PROTOCOL = 4
+PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 3}
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 

@@ -805,7 +805,8 @@ def render() -> tuple[str, dict]:
         f"Machine: {mach['cores']} cores, {mach['memory_gb']} GB RAM, Python {mach['python']}, torch {mach['torch']}, "
         f"scikit-learn {mach['scikit-learn']}, optuna {mach['optuna']}. Two jobs ran at a time, each in its own process",
         "with one thread (so each had one core); timings are of a shared machine and move by 10-20 % between runs.",
-        f"Records: {len(records)} jobs under the advisor's current protocol ({PROTOCOL})"
+        f"Records: {len(records)} jobs under the current protocols ("
+        + ", ".join(f"{kind} {number}" for kind, number in PROTOCOLS.items()) + ")"
         + (f"; {stale} advisor, oracle and prior records of an earlier protocol are left out." if stale else "."),
         "",
     ]
@@ -816,7 +817,7 @@ def render() -> tuple[str, dict]:
     head += [f"Budget rule (wall time ≤ budget + max(5 s, 10 %)): {len(timed) - len(late)} of {len(timed)} advisor and oracle runs kept it"
              + (f"; over: {'; '.join(late)}." if late else ".") if timed else
              "Budget rule (wall time ≤ budget + max(5 s, 10 %)): no advisor or oracle runs recorded yet under the current protocol.", ""]
-    doc = {"machine": mach, "protocol": PROTOCOL, "summary": summary, "records": len(records), "earlier_protocol_records": stale}
+    doc = {"machine": mach, "protocol": PROTOCOL, "protocols": PROTOCOLS, "summary": summary, "records": len(records), "earlier_protocol_records": stale}
     return "\n".join(head + parts) + "\n", doc
 
 

@@ -70,6 +70,32 @@ def test_the_budget_advice_follows_a_family_that_overtakes():
     assert settled["proposed_budget_s"] == 30 and settled["leader_then"] == "gaussian_mixture"
 
 
+def test_the_families_nearest_the_top_have_their_checkpoints_scored_first(monkeypatch):
+    """When the forecast's share of the budget runs out, the family that could change the advice
+    must not be the one left without a forecast."""
+    from types import SimpleNamespace
+
+    from advisor import judge
+
+    scored = []
+
+    def slow_scoring(run, search, task, ctx, stop_at):
+        scored.append(run.name)
+        in_time = time.monotonic() < stop_at
+        time.sleep(0.2)
+        return [(1.0, 0.5), (2.0, 0.6), (4.0, 0.65)] if in_time else [(4.0, 0.65)]
+
+    monkeypatch.setattr(judge, "_checkpoint_fidelity", slow_scoring)
+    runs = [SimpleNamespace(name=name, best_curve={"stopped_by": "deadline"}, selection=SimpleNamespace(fidelity=f, spread=0.01))
+            for name, f in (("trailing", 0.2), ("leading", 0.9), ("middle", 0.6))]
+    config = SimpleNamespace(task="generate")
+    judge._forecast_cut_families(runs, None, config, None, stop_at=time.monotonic() + 60, budget_s=0.3 / judge.FORECAST_SHARE)
+    assert scored == ["leading", "middle", "trailing"]
+    by_name = {run.name: run.forecast for run in runs}
+    assert by_name["leading"].fidelity is not None
+    assert by_name["trailing"].fidelity is None and "checkpoint" in by_name["trailing"].reason
+
+
 class _Epochs(ClassifierMixin, BaseEstimator):
     """Trains by epochs through the shared loop (0.03 s each) and predicts the majority class."""
 
