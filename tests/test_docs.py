@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,18 @@ def test_python_example_runs(index, scratch):
         pytest.skip("a plugin skeleton; examples/advisor-knn holds the complete, tested version")
     code = re.sub(r"budget=\d+", "budget=4, max_trials=1", block)
     exec(compile(code, f"README python block {index}", "exec"), {})
+
+
+def test_the_plugin_guide_runs(monkeypatch):
+    """docs/plugins.md: every Python block, in order, in one module (so that saved models of
+    the classes it defines can be loaded back, as check_family does)."""
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 5
+    module = types.ModuleType("plugin_guide")
+    monkeypatch.setitem(sys.modules, "plugin_guide", module)
+    for index, block in enumerate(blocks):
+        exec(compile(block, f"docs/plugins.md python block {index}", "exec"), module.__dict__)
+    registered = []
+    module.register_families(registered.append)
+    assert [family.name for family in registered] == ["bayes_ridge"]

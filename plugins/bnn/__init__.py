@@ -1,6 +1,6 @@
 """Bayesian neural networks: classification and regression with explicit predictive uncertainty."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

@@ -38,9 +38,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d, validate_data
 
-from advisor.nn.device import resolve_device
-from advisor.nn.persist import TorchStateMixin
-from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
+from advisor.sdk import AdamW, TorchStateMixin, derive_seed, numpy_rng, resolve_device, torch_generator, torch_seed
 from advisor_plugins.bnn.inputs import InputEncoder, as_array_or_frame
 
 PREDICT_CHUNK = 2048
@@ -134,7 +132,7 @@ class _BayesianNetwork(TorchStateMixin, BaseEstimator):
     def fit(self, X, y):
         import torch  # noqa: F401 - loaded before the thread limit, so that the limit reaches it
 
-        from advisor.measure import thread_limit
+        from advisor.sdk import thread_limit
 
         X = as_array_or_frame(X)
         with thread_limit(len(X)):
@@ -143,8 +141,8 @@ class _BayesianNetwork(TorchStateMixin, BaseEstimator):
     def _fit(self, X, y):
         import torch
 
-        from advisor.nn.training import iterate_minibatches, train_epochs
-        from advisor_plugins.bnn.nets import AdamW, Draws
+        from advisor.sdk import iterate_minibatches, train_epochs
+        from advisor_plugins.bnn.nets import Draws
 
         self._validate_params_values()
         X = self._check_X(X, reset=True)
@@ -303,7 +301,7 @@ class _BayesianNetwork(TorchStateMixin, BaseEstimator):
         """Draws of the network's outputs for new rows, as a numpy array (S, N, out)."""
         import torch
 
-        from advisor.measure import thread_limit
+        from advisor.sdk import thread_limit
 
         check_is_fitted(self, "net_")
         X = self._check_X(X, reset=False)

@@ -21,8 +21,7 @@ improving (patience 20 epochs) or its deadline comes.
 
 from __future__ import annotations
 
-from advisor.family import Family, Interpretability, Support, Uncertainty
-from advisor.priors import family_prior
+from advisor.sdk import Family, Interpretability, Support, Uncertainty, family_prior
 
 MAX_EPOCHS = 400
 PATIENCE = 20

@@ -19,7 +19,7 @@ import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.nn.encoding import TabularEncoder
+from advisor.sdk import TabularEncoder
 
 
 def as_array_or_frame(X):

@@ -247,43 +247,6 @@ class BayesianNet(nn.Module):
         return list(self.mlp.parameters())
 
 
-# -- optimiser ----------------------------------------------------------------------------------
-class AdamW:
-    """Adam with decoupled weight decay (Kingma & Ba, 2015; Loshchilov & Hutter, 2019).
-
-    The update of `torch.optim.AdamW`, written out because building any `torch.optim` optimiser
-    imports `torch._dynamo`, which costs seconds of the first trial's deadline on a small CPU.
-    `groups` are dicts with "params" and "weight_decay".
-    """
-
-    def __init__(self, groups, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
-        self.groups = [dict(g, params=list(g["params"])) for g in groups]
-        self.lr, self.betas, self.eps, self.steps = float(lr), betas, eps, 0
-        self.moments = [[(torch.zeros_like(p), torch.zeros_like(p)) for p in g["params"]] for g in self.groups]
-
-    def zero_grad(self) -> None:
-        for group in self.groups:
-            for p in group["params"]:
-                p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.steps += 1
-        b1, b2 = self.betas
-        step_size = self.lr / (1 - b1**self.steps)
-        root_bias = math.sqrt(1 - b2**self.steps)
-        for group, moments in zip(self.groups, self.moments):
-            decay = 1 - self.lr * float(group.get("weight_decay", 0.0))
-            for p, (m, v) in zip(group["params"], moments):
-                if p.grad is None:
-                    continue
-                if decay != 1:
-                    p.mul_(decay)
-                m.mul_(b1).add_(p.grad, alpha=1 - b1)
-                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                p.addcdiv_(m, (v.sqrt() / root_bias).add_(self.eps), value=-step_size)
-
-
 # -- likelihoods --------------------------------------------------------------------------------
 def gaussian_parts(out: torch.Tensor, min_sigma: float = 1e-3):
     """Heteroscedastic head: mean and standard deviation from the two output units."""

@@ -1,6 +1,6 @@
 """Classic scikit-learn baselines: the honest candidates every deep family has to beat."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.nn.encoding import TabularEncoder
+from advisor.sdk import TabularEncoder
 from advisor_plugins.classic.preprocessing import to_frame
 
 

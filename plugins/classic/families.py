@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.family import Family, Interpretability, Uncertainty
-from advisor.priors import family_prior
+from advisor.sdk import Family, Interpretability, Uncertainty, family_prior
 
 # scikit-learn is imported inside make_estimator: listing families must stay fast.
 

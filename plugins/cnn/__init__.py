@@ -1,6 +1,6 @@
 """Convolutional neural networks: 2-D convolutions for images, 1-D for ordered sequences."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

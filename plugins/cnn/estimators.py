@@ -3,12 +3,12 @@
 Images come as pixel columns with `image_shape=(H, W[, C])`, or as `(N, H, W[, C])` arrays;
 any other 2-D input is read as one ordered sequence per row (its columns in order). The net
 (`advisor_plugins.cnn.nets`) is built lazily inside `fit`; the shared training loop, input
-handling and saving are in `advisor_plugins.cnn.engine`.
+handling and saving are the SDK's deep estimator base (`advisor.sdk.DeepEstimator`).
 """
 
 from __future__ import annotations
 
-from advisor_plugins.cnn.tasks import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor
+from advisor.sdk import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor
 
 
 class _ConvNetMixin:

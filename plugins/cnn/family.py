@@ -16,8 +16,7 @@ many as that trial's time afforded, equal for every later trial. The first trial
 
 from __future__ import annotations
 
-from advisor.family import Family, Interpretability, Support, Uncertainty
-from advisor.priors import family_prior
+from advisor.sdk import Family, Interpretability, Support, Uncertainty, family_prior
 
 SPATIAL = frozenset({"image", "sequence"})
 

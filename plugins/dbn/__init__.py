@@ -2,7 +2,7 @@
 layer, for embeddings, fine-tuned classification and regression, generation, detection and
 denoising."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

@@ -20,20 +20,29 @@ import functools
 
 import numpy as np
 import torch
-import torch._dynamo  # noqa: F401 - the first optimizer loads it (seconds); here that cost stays out of fit's deadline
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from advisor import budget
-from advisor.measure import thread_limit
-from advisor.nn.device import resolve_device
-from advisor.nn.persist import TorchStateMixin
-from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
-from advisor.nn.training import iterate_minibatches, train_epochs
+from advisor.sdk import (
+    TorchStateMixin,
+    current_trial,
+    derive_seed,
+    fit_scope,
+    iterate_minibatches,
+    load_torch_optim,
+    numpy_rng,
+    resolve_device,
+    thread_limit,
+    torch_generator,
+    torch_seed,
+    train_epochs,
+)
 from advisor_plugins.dbn.inputs import VisibleMixin
 from advisor_plugins.dbn.nets import FineTuneNet, RBMStack
 from advisor_plugins.dbn.rbm import init_visible_bias, layer_budget, train_rbm
+
+load_torch_optim()  # the first torch.optim optimiser is slow to build: not inside a fit
 
 CHUNK = 4096
 
@@ -115,14 +124,14 @@ class _DBNBase(VisibleMixin, TorchStateMixin, BaseEstimator):
         g_dev = torch_generator(derive_seed(self.random_state, "gibbs"), device=self.device_)
         data = torch.as_tensor(V, device=self.device_)
         histories = []
-        trial = budget.current_trial() if report else None
+        trial = current_trial() if report else None
         for i, rbm in enumerate(stack.rbms[:n_layers]):
             init_visible_bias(rbm, data)
             epochs = int(self.pretrain_epochs)
             if epochs > 0:
                 # Only the first layer reports to the pruner: its reconstruction error is
                 # measured on the data itself, so trials can be compared on it.
-                with budget.fit_scope(deadlines[i], trial if i == 0 else None):
+                with fit_scope(deadlines[i], trial if i == 0 else None):
                     h = train_rbm(
                         rbm, data, max_epochs=epochs, learning_rate=float(self.pretrain_lr), batch_size=int(self.batch_size),
                         cd_k=int(self.cd_k), persistent=bool(self.persistent), weight_decay=float(self.weight_decay),
@@ -315,7 +324,7 @@ class _FineTuned(_DBNBase):
         stack = None
         if share > 0:
             end = layer_budget([share, 1.0 - share])[0] if share < 1 else None
-            with budget.fit_scope(end, None):
+            with fit_scope(end, None):
                 stack, self.history_["pretrain"] = self._pretrain(V, report=False)
         with torch_seed(derive_seed(self.random_state, "head")):
             net = FineTuneNet(self.n_visible_, self.sizes_, self.n_outputs_, self.dropout).to(self.device_)

@@ -23,8 +23,7 @@ Sizes scale down for small data: the first layer has at most about as many units
 
 from __future__ import annotations
 
-from advisor.family import Family, Interpretability, Support, Uncertainty
-from advisor.priors import family_prior
+from advisor.sdk import Family, Interpretability, Support, Uncertainty, family_prior
 
 ROW_TASKS = ("generate", "detect", "denoise")
 

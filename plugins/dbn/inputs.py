@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from advisor.nn.encoding import TabularEncoder
-from advisor.nn.frames import as_frame, image_form
+from advisor.sdk import TabularEncoder, as_frame, image_form
 
 
 def _array_shape(X):

@@ -27,8 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from advisor import budget
-from advisor.nn.training import iterate_minibatches, train_epochs
+from advisor.sdk import iterate_minibatches, time_left, train_epochs
 
 VISIBLE_KINDS = ("bernoulli", "gaussian")
 
@@ -182,7 +181,7 @@ def train_rbm(
 def layer_budget(shares: list[float]):
     """Deadlines (time.monotonic instants) that split the time left into consecutive phases;
     None when there is no deadline."""
-    left = budget.time_left()
+    left = time_left()
     if not math.isfinite(left):
         return [None] * len(shares)
     now, total, out = time.monotonic(), sum(shares), []

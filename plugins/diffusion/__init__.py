@@ -1,7 +1,7 @@
 """Denoising diffusion models: tabular (TabDDPM-style) and image (U-Net) generation, denoising
 and anomaly detection."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

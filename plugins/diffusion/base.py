@@ -13,16 +13,23 @@ import math
 
 import numpy as np
 import torch
-import torch._dynamo  # noqa: F401  - optimisers import it lazily (seconds); pay that here, not inside a timed fit
 from sklearn.base import BaseEstimator
 
-from advisor import budget
-from advisor.nn.device import resolve_device
-from advisor.nn.persist import TorchStateMixin
-from advisor.nn.seeding import derive_seed, torch_generator, torch_seed
-from advisor.nn.training import iterate_minibatches, train_epochs
+from advisor.sdk import (
+    TorchStateMixin,
+    derive_seed,
+    iterate_minibatches,
+    load_torch_optim,
+    resolve_device,
+    time_left,
+    torch_generator,
+    torch_seed,
+    train_epochs,
+)
 from advisor_plugins.diffusion.nets import FlatMLP, MLPDenoiser, NoiseLevelNet, UNet
 from advisor_plugins.diffusion.process import Diffusion, Layout
+
+load_torch_optim()  # the first torch.optim optimiser is slow to build: not inside a fit
 
 VALID_SIGMAS = (0.1, 0.3, 1.0, 3.0)  # noise levels of the validation loss, in model units
 MIN_STEPS_PER_EPOCH = 8  # tiny tables repeat their rows so that an epoch is worth a report
@@ -130,7 +137,7 @@ class _DiffusionBase(TorchStateMixin, BaseEstimator):
             net.train()
             total, count = 0.0, 0
             for rep in range(passes):
-                if rep > 0 and budget.time_left() <= 0:
+                if rep > 0 and time_left() <= 0:
                     break
                 for idx in iterate_minibatches(n_tr, batch, g_batch):
                     idx = idx.to(device)

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.nn.seeding import derive_seed, torch_generator
+from advisor.sdk import derive_seed, torch_generator
 from advisor_plugins.diffusion.base import _COMMON_DOC, CHUNK, _DiffusionBase, _fresh_seed
 from advisor_plugins.diffusion.nets import MLPDenoiser, NoiseLevelNet
 from advisor_plugins.diffusion.spaces import ImageSpace, NumericSpace, TableSpace, _as_frame

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 
-from advisor.family import Family, Interpretability, Support, Uncertainty
-from advisor.priors import family_prior
+from advisor.sdk import Family, Interpretability, Support, Uncertainty, family_prior
 
 MIN_ROWS = 20
 SMALL_IMAGE = 256  # values per image up to which the default denoiser is the MLP, not the U-Net

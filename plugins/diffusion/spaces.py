@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from advisor.nn.encoding import TabularEncoder
+from advisor.sdk import TabularEncoder
 
 
 def decimals(values: np.ndarray, most: int = 6) -> int | None:

@@ -1,7 +1,7 @@
 """Energy-based models: an energy network trained by denoising score matching (or contrastive
 divergence), for anomaly detection, generation by Langevin dynamics, and denoising."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

@@ -35,18 +35,29 @@ import time
 
 import numpy as np
 import torch
-import torch._dynamo  # noqa: F401 - the first optimizer loads it (seconds); here that cost stays out of fit's deadline
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from advisor import budget
-from advisor.measure import thread_limit
-from advisor.nn.device import resolve_device
-from advisor.nn.persist import TorchStateMixin
-from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
-from advisor.nn.training import iterate_minibatches, train_epochs
+from advisor.sdk import (
+    TorchStateMixin,
+    current_trial,
+    deadline,
+    derive_seed,
+    fit_scope,
+    iterate_minibatches,
+    load_torch_optim,
+    numpy_rng,
+    resolve_device,
+    thread_limit,
+    time_left,
+    torch_generator,
+    torch_seed,
+    train_epochs,
+)
 from advisor_plugins.ebm.inputs import InputsMixin
 from advisor_plugins.ebm.nets import ConvEnergy, MLPEnergy, geometric_sigmas
+
+load_torch_optim()  # the first torch.optim optimiser is slow to build: not inside a fit
 
 TRAININGS = ("dsm", "cd")
 CHUNK = 1024
@@ -155,7 +166,7 @@ class _EnergyModel(InputsMixin, TorchStateMixin, BaseEstimator):
         g_dev = torch_generator(derive_seed(self.random_state, "noise"), device=self.device_)
         Xt = torch.as_tensor(train, device=self.device_)
         opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay))
-        with budget.fit_scope(self._training_deadline(Z), budget.current_trial()):
+        with fit_scope(self._training_deadline(Z), current_trial()):
             if self.training == "dsm":
                 history = self._fit_dsm(net, Xt, valid, opt, g_cpu, g_dev)
             else:
@@ -179,7 +190,7 @@ class _EnergyModel(InputsMixin, TorchStateMixin, BaseEstimator):
         the calibration at the end of `fit`, and the first answer the advisor asks for (a
         Langevin sampler takes hundreds of score evaluations). That time is measured on one
         score evaluation of the untrained network and capped at half of the time left."""
-        left = budget.time_left()
+        left = time_left()
         if not math.isfinite(left) or not self._answer_passes():
             return None
         m = min(len(Z), 256)
@@ -277,7 +288,7 @@ class _EnergyModel(InputsMixin, TorchStateMixin, BaseEstimator):
 
         # Contrastive losses are not comparable with score-matching ones, so cd trials do not
         # report to the Optuna pruner (they still stop at the deadline).
-        with budget.fit_scope(budget.deadline(), None):
+        with fit_scope(deadline(), None):
             return train_epochs(run_epoch, int(self.max_epochs), patience=None)
 
     # -- inference helpers -----------------------------------------------------------------

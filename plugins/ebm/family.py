@@ -28,8 +28,7 @@ other neural families are the better advice for classification.
 
 from __future__ import annotations
 
-from advisor.family import Family, Interpretability, Support, Uncertainty
-from advisor.priors import family_prior
+from advisor.sdk import Family, Interpretability, Support, Uncertainty, family_prior
 
 NOT_CLASSIFY = (
     "ebm declines classify: a joint energy model trains slowly and unstably (SGLD at every step) "

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.nn.encoding import TabularEncoder
-from advisor.nn.frames import as_frame, image_form
+from advisor.sdk import TabularEncoder, as_frame, image_form
 
 IMAGE_LOW, IMAGE_HIGH = -1.0, 1.0
 

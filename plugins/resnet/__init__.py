@@ -1,6 +1,6 @@
 """Residual networks: a residual MLP for tables, a small residual CNN for images and sequences."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

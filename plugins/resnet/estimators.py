@@ -5,13 +5,13 @@ Tables (any 2-D input by default) go through the core's `TabularEncoder` (quanti
 scaling of numerics with missing-value indicators, one-hot categoricals, missing as a level);
 images come as pixel columns with `image_shape=(H, W[, C])` or as `(N, H, W[, C])` arrays;
 `modality="sequence"` reads each row as an ordered signal. The input handling, the training
-loop and saving are shared with the convolutional family (`advisor_plugins.cnn.engine`,
-`advisor_plugins.cnn.tasks`).
+loop and saving are the SDK's deep estimator base (`advisor.sdk.DeepEstimator` and its task
+classes), which the convolutional family uses too.
 """
 
 from __future__ import annotations
 
-from advisor_plugins.cnn.tasks import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor
+from advisor.sdk import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor
 
 
 class _ResNetMixin:

@@ -16,8 +16,7 @@ Both: `lr` 3e-4-1e-2 (log), `weight_decay` 1e-6-1e-2 (log), `batch_size` {32, 64
 
 from __future__ import annotations
 
-from advisor.family import Family, Interpretability, Support, Uncertainty
-from advisor.priors import family_prior
+from advisor.sdk import Family, Interpretability, Support, Uncertainty, family_prior
 
 
 class ResNetFamily(Family):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from advisor_plugins.cnn.nets import conv_layers, global_pool, odd_kernel
+from advisor.sdk import conv_layers, global_pool, odd_kernel
 
 
 # -- tables -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """advisor-knn: k-nearest neighbours as an `advisor` family (an example plugin)."""
 
-from advisor import hookimpl
+from advisor.sdk import hookimpl
 
 __version__ = "0.1.0"
 

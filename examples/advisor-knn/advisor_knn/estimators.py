@@ -8,7 +8,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from advisor.nn.encoding import TabularEncoder
+from advisor.sdk import TabularEncoder
 
 
 def _fill_missing(Z):

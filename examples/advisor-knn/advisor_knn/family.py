@@ -1,6 +1,6 @@
 """The family: metadata the advisor shows, the search space it tries, the estimator it builds."""
 
-from advisor import Family, Interpretability, Support, Uncertainty
+from advisor.sdk import Family, Interpretability, Support, Uncertainty
 
 
 class KNearestNeighbours(Family):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 import advisor
-from advisor.testing import check_family
+from advisor.sdk import check_family
 from advisor_knn.family import KNearestNeighbours
 
 

@@ -1,7 +1,8 @@
-"""Training helpers of the shared engine: the optimiser, shift augmentation, CPU threads."""
+"""Training helpers shared by the torch families: the optimiser, shift augmentation, CPU threads."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from contextlib import contextmanager
@@ -29,44 +30,35 @@ def cpu_threads(n: int | None, device: str):
         torch.set_num_threads(before)
 
 
-class AdamW:
-    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019) and a cosine decay of the
-    learning rate down to 2 % of `lr`, over `total_epochs` or, when the fit has a deadline
-    (`advisor.budget`) that will cut training short, over the time left: the rate has come
-    down by the time training stops, whichever ends it. Without a deadline the schedule depends
-    on the epoch count alone, so seeded runs repeat.
+@functools.cache
+def load_torch_optim() -> None:
+    """Build and drop one `torch.optim` optimiser, once per process.
 
-    The same update as `torch.optim.AdamW`; written out because constructing any
-    `torch.optim` optimizer imports `torch._dynamo`, which takes 3-10 s of a small trial's
-    budget on a shared 2-core machine.
+    The first optimiser torch builds imports its compiler stack, which takes 3-10 s on a shared
+    2-core machine. A family calls this when its estimators' module loads (it runs when this
+    module loads, too), so that cost never lands inside a fit's deadline.
+    """
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+
+
+class AdamW(torch.optim.AdamW):
+    """`torch.optim.AdamW` (Loshchilov and Hutter, 2019) with a cosine decay of the learning rate
+    down to 2 % of `lr`, stepped by `next_epoch`, over `total_epochs` or, when the fit has a
+    deadline (`advisor.budget`) that will cut training short, over the time left: the rate has
+    come down by the time training stops, whichever ends it. Without a deadline the schedule
+    depends on the epoch count alone, so seeded runs repeat. A family that wants a constant rate
+    never calls `next_epoch`; parameter groups with their own "weight_decay" work as in torch.
     """
 
-    def __init__(self, params, lr=1e-3, weight_decay=1e-2, betas=(0.9, 0.999), eps=1e-8, total_epochs=1):
-        self.params = [p for p in params if p.requires_grad]
-        self.base_lr, self.lr, self.weight_decay = lr, lr, weight_decay
-        self.betas, self.eps = betas, eps
-        self.total_epochs, self.epoch, self.steps = max(int(total_epochs), 1), 0, 0
+    def __init__(self, params, lr=1e-3, weight_decay=1e-2, total_epochs=1, **kwargs):
+        super().__init__(params, lr=lr, weight_decay=weight_decay, **kwargs)
+        self.base_lr = float(lr)
+        self.total_epochs, self.epoch = max(int(total_epochs), 1), 0
         self.start = time.monotonic()
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
 
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        self.steps += 1
-        b1, b2 = self.betas
-        c1, c2 = 1 - b1**self.steps, 1 - b2**self.steps
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            g = p.grad
-            p.mul_(1 - self.lr * self.weight_decay)
-            m.mul_(b1).add_(g, alpha=1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
+    @property
+    def lr(self) -> float:
+        return float(self.param_groups[0]["lr"])
 
     def next_epoch(self):
         self.epoch += 1
@@ -77,7 +69,9 @@ class AdamW:
             elapsed = time.monotonic() - self.start
             progress = max(progress, elapsed / max(elapsed + max(left, 0.0), 1e-9))
         progress = min(progress, 1.0)
-        self.lr = floor + (self.base_lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+        lr = floor + (self.base_lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+        for group in self.param_groups:
+            group["lr"] = lr
 
 
 def random_shift(x, generator, fraction: float = 0.125):
@@ -104,3 +98,6 @@ def random_shift(x, generator, fraction: float = 0.125):
     cols = offsets[1][:, None] + torch.arange(sizes[1], device=x.device)[None, :]
     out = padded[batch[:, None, None], :, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
     return out.permute(0, 3, 1, 2).contiguous()
+
+
+load_torch_optim()

@@ -1,4 +1,4 @@
-"""The four task classes of the shared engine, and the objective each one trains.
+"""The four task classes of the shared deep engine (`advisor.nn.engine`), and the objective each one trains.
 
 `DeepClassifier` (cross-entropy), `DeepRegressor` (squared error on a standardised target),
 `DeepEmbedder` (a supervised net's penultimate layer, or a denoising autoencoder's bottleneck)
@@ -14,7 +14,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from advisor_plugins.cnn.engine import DeepEstimator, numeric_array, as_input
+from advisor.nn.engine import DeepEstimator, as_input, numeric_array
 
 
 # -- objectives -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The estimator machinery shared by the convolutional (`cnn`) and residual (`resnet`) families.
+"""The estimator machinery of the architecture-agnostic deep families (the built-in `cnn` and
+`resnet` use it; a plugin reaches it through `advisor.sdk`).
 
-Both families train a torch network on one of three input layouts and answer the same four
+Such families train a torch network on one of three input layouts and answer the same four
 tasks, so the work that does not depend on the architecture lives here:
 
 - inputs: images (pixel columns with a given `image_shape`, or `(N, H, W[, C])` arrays) become
@@ -9,7 +10,7 @@ tasks, so the work that does not depend on the architecture lives here:
 - the loop: a held-out validation share for early stopping and the per-epoch score reported to
   the Optuna trial (`advisor.nn.training.train_epochs`), AdamW with a cosine learning-rate decay,
   minibatches that stop at the trial deadline, random shifts of images and sequences;
-- the four task classes (`advisor_plugins.cnn.tasks`), which call the subclass's
+- the four task classes (`advisor.nn.tasks`), which call the subclass's
   `_make_net(spec)` to build the architecture;
 - saving: `TorchStateMixin` swaps the network for its weights, `_build_module` rebuilds it from
   the plain `net_spec_` dictionary.
@@ -31,7 +32,7 @@ from sklearn.utils.validation import validate_data
 
 from advisor.nn.encoding import TabularEncoder
 from advisor.nn.persist import TorchStateMixin
-from advisor_plugins.cnn.optim import AdamW, cpu_threads, random_shift
+from advisor.nn.optim import AdamW, cpu_threads, random_shift
 
 MIN_VALID_ROWS = 40  # below this many rows every row trains and the training loss is the score
 PREDICT_BATCH = 1024
