@@ -117,7 +117,7 @@ def recommend(
         run_warnings.append(f"only {len(dataset.X)} rows: scores are measured on the training rows, not held-out ones")
     optuna_storage, run_study = None, None
     if storage is not None:
-        from advisor.storage import open_storage
+        from advisor.storage import open_run_study, open_storage
 
         optuna_storage = open_storage(storage)
         options = {
@@ -130,7 +130,7 @@ def recommend(
             "noise_std": noise_std if task == "denoise" else None,
             "max_trials": max_trials,
         }
-        study, run_study = _open_run_study(optuna_storage, study, dataset, data, options)
+        study, run_study = open_run_study(optuna_storage, study, dataset, data, options)
     prior = prior_scores([r.family for r in runs if r.status == "pending"], task, prof, weight_map)
     guidance = {e["family"]: e["score"] for e in prior} if prior and guidance_enabled() else None
     config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=optuna_storage, study_prefix=study, prior_scores=guidance, weights=weight_map)
@@ -209,68 +209,13 @@ def recommend(
     rec.previews = previews
     rec.prior = prior_summary
     if run_study is not None and not search.storage_lost:
+        from advisor.storage import finish_run_study, workers_of
+
         rec.search["study"] = study
         rec.search["imported_trials"] = sum(r.imported for r in search.runs)
-        rec.search["workers"] = sorted(_workers(search))
-        _finish_run_study(run_study, rec, interrupted)
+        rec.search["workers"] = sorted(workers_of(search.runs))
+        finish_run_study(run_study, rec, interrupted)
     return rec
-
-
-def _workers(search) -> set:
-    """The processes whose trials this run counted (from the trials' `worker` attribute)."""
-    names = set()
-    for run in search.runs:
-        if run.study is not None:
-            names |= {t.user_attrs.get("worker") for t in run.study.get_trials(deepcopy=False) if t.user_attrs.get("worker")}
-    return names
-
-
-def _open_run_study(storage, name, dataset, data, options):
-    """Create or reopen the study that records this run; refuse one made on other data."""
-    import datetime
-    import json as jsonlib
-
-    import optuna
-    import pandas as pd
-
-    from advisor.storage import fingerprint, study_name
-
-    parts = [dataset.X] + [s.rename("__target__") for s in (dataset.y, dataset.labels) if s is not None]
-    fp = fingerprint(pd.concat(parts, axis=1))
-    name = name or study_name(fp, options["task"], options)
-    try:
-        run_study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction="maximize")
-    except Exception as exc:  # noqa: BLE001 - an unreachable or broken storage is the user's to fix
-        raise InputError(f"storage: cannot open study {name!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:150]})") from None
-    attrs = run_study.user_attrs
-    if attrs.get("fingerprint") and attrs["fingerprint"] != fp:
-        raise InputError(f"study {name!r} was run on other data (fingerprint {attrs['fingerprint']}, this data {fp}); pick another --study")
-    if attrs.get("options") and jsonlib.loads(attrs["options"])["task"] != options["task"]:
-        raise InputError(f"study {name!r} is a {jsonlib.loads(attrs['options'])['task']} run, not {options['task']}")
-    from pathlib import Path
-
-    data_ref = str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
-    for key, value in {
-        "advisor_run": True,
-        "task": options["task"],
-        "target": options["target"],
-        "data": data_ref,
-        "fingerprint": fp,
-        "options": jsonlib.dumps(options, sort_keys=True),
-        "status": "running",
-        "started": attrs.get("started") or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }.items():
-        run_study.set_user_attr(key, value)
-    return name, run_study
-
-
-def _finish_run_study(run_study, rec, interrupted) -> None:
-    try:
-        run_study.set_user_attr("status", "interrupted" if interrupted is not None else "finished")
-        run_study.set_user_attr("recommendation", rec.best_family)
-        run_study.set_user_attr("trials", rec.search["trials"])
-    except Exception as exc:  # noqa: BLE001 - the storage went away at the very end
-        rec.warnings.append(f"could not record the result in the storage ({type(exc).__name__})")
 
 
 def _report_on_test(search: Search, dataset, splits, config, finish_by: float, entries: list[dict], run_warnings: list[str]) -> None:

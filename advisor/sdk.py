@@ -13,7 +13,8 @@ examples is `docs/plugins.md`. What it holds:
   to), `repeatable` (train by counts only), `fit_scope` (to run a fit under a deadline yourself,
   as tests do), `record_curve`; CPU threads: `thread_limit`;
 - seeding without global state: `derive_seed`, `numpy_rng`, `torch_generator`, `torch_seed`;
-- inputs: `TabularEncoder` (mixed tables to numbers and back), `as_frame`, `image_form`;
+- inputs: `TabularEncoder` (mixed tables to numbers and back), `as_frame`, `image_form`,
+  `TakesTables` (scikit-learn tags of an estimator that reads mixed tables itself);
 - torch (loaded on first use, so that importing a plugin never imports torch):
   `resolve_device`, `TorchStateMixin` (saving without pickle), `train_epochs` and
   `iterate_minibatches` (the epoch loop that honours the deadline, stops early, reports to
@@ -22,7 +23,9 @@ examples is `docs/plugins.md`. What it holds:
   `random_shift`;
   the deep estimator base `DeepEstimator` with its task classes `DeepClassifier`,
   `DeepRegressor`, `DeepEmbedder`, `DeepDenoiser` (a family adds its hyperparameters and
-  `_make_net`); convolution blocks `conv_layers`, `odd_kernel`, `global_pool`.
+  `_make_net`); convolution blocks `conv_layers`, `odd_kernel`, `global_pool`;
+- hyperparameters declared once: `declared_init` builds an `__init__` scikit-learn reads from a
+  table of defaults; `DEEP_TRAINING` and `deep_training(...)` are the deep base's options.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ _LAZY = {
     "TabularEncoder": "advisor.nn.encoding",
     "as_frame": "advisor.nn.frames",
     "image_form": "advisor.nn.frames",
+    "TakesTables": "advisor.nn.frames",
     "resolve_device": "advisor.nn.device",
     "TorchStateMixin": "advisor.nn.persist",
     "train_epochs": "advisor.nn.training",
@@ -52,6 +56,9 @@ _LAZY = {
     "load_torch_optim": "advisor.nn.optim",
     "cpu_threads": "advisor.nn.optim",
     "random_shift": "advisor.nn.optim",
+    "declared_init": "advisor.nn.params",
+    "deep_training": "advisor.nn.params",
+    "DEEP_TRAINING": "advisor.nn.params",
     "DeepEstimator": "advisor.nn.engine",
     "as_input": "advisor.nn.engine",
     "numeric_array": "advisor.nn.engine",

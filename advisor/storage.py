@@ -160,3 +160,59 @@ def list_runs(storage) -> list[dict]:
         if attrs.get("advisor_run"):
             runs.append({"study": summary.study_name, **{k: attrs.get(k) for k in ("task", "target", "data", "fingerprint", "status", "recommendation", "trials", "started")}})
     return sorted(runs, key=lambda r: r.get("started") or "", reverse=True)
+
+
+def workers_of(runs) -> set:
+    """The processes whose trials these family runs counted (from the trials' `worker` attribute)."""
+    names = set()
+    for run in runs:
+        if run.study is not None:
+            names |= {t.user_attrs.get("worker") for t in run.study.get_trials(deepcopy=False) if t.user_attrs.get("worker")}
+    return names
+
+
+def open_run_study(storage, name, dataset, data, options):
+    """Create or reopen the study that records this run; refuse one made on other data."""
+    import datetime
+    import json as jsonlib
+
+    import optuna
+    import pandas as pd
+
+    parts = [dataset.X] + [s.rename("__target__") for s in (dataset.y, dataset.labels) if s is not None]
+    fp = fingerprint(pd.concat(parts, axis=1))
+    name = name or study_name(fp, options["task"], options)
+    try:
+        run_study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction="maximize")
+    except Exception as exc:  # noqa: BLE001 - an unreachable or broken storage is the user's to fix
+        raise InputError(f"storage: cannot open study {name!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:150]})") from None
+    attrs = run_study.user_attrs
+    if attrs.get("fingerprint") and attrs["fingerprint"] != fp:
+        raise InputError(f"study {name!r} was run on other data (fingerprint {attrs['fingerprint']}, this data {fp}); pick another --study")
+    if attrs.get("options") and jsonlib.loads(attrs["options"])["task"] != options["task"]:
+        raise InputError(f"study {name!r} is a {jsonlib.loads(attrs['options'])['task']} run, not {options['task']}")
+    from pathlib import Path
+
+    data_ref = str(Path(data).resolve()) if isinstance(data, (str, Path)) else None
+    for key, value in {
+        "advisor_run": True,
+        "task": options["task"],
+        "target": options["target"],
+        "data": data_ref,
+        "fingerprint": fp,
+        "options": jsonlib.dumps(options, sort_keys=True),
+        "status": "running",
+        "started": attrs.get("started") or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }.items():
+        run_study.set_user_attr(key, value)
+    return name, run_study
+
+
+def finish_run_study(run_study, rec, interrupted) -> None:
+    """Record how the run ended, and its recommendation, in the run's study."""
+    try:
+        run_study.set_user_attr("status", "interrupted" if interrupted is not None else "finished")
+        run_study.set_user_attr("recommendation", rec.best_family)
+        run_study.set_user_attr("trials", rec.search["trials"])
+    except Exception as exc:  # noqa: BLE001 - the storage went away at the very end
+        rec.warnings.append(f"could not record the result in the storage ({type(exc).__name__})")

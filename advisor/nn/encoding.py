@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from advisor.nn.frames import TakesTables, as_frame
 OTHER = "__other__"
 
 
@@ -53,7 +54,7 @@ def _is_categorical(s: pd.Series) -> bool:
     )
 
 
-class TabularEncoder(TransformerMixin, BaseEstimator):
+class TabularEncoder(TakesTables, TransformerMixin, BaseEstimator):
     """Encode a mixed-type DataFrame as a float32 matrix, and decode it back.
 
     Parameters:
@@ -80,7 +81,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, X, y=None):
-        X = _as_frame(X)
+        X = as_frame(X)
         if self.numeric not in ("standard", "quantile", "minmax"):
             raise ValueError(f"numeric must be 'standard', 'quantile' or 'minmax', got {self.numeric!r}")
         if self.categorical not in ("onehot", "codes"):
@@ -149,7 +150,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     # -- encoding ------------------------------------------------------------------------------
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self, "specs_")
-        X = _as_frame(X)
+        X = as_frame(X)
         missing_cols = [c for c in self.columns_ if c not in X.columns]
         if missing_cols:
             raise ValueError(f"columns missing from the data: {missing_cols[:5]}")
@@ -275,13 +276,6 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     def categorical_cardinalities_(self) -> list[int]:
         return [len(s.levels) for s in self.specs_ if s.kind == "categorical"]
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.categorical = True
-        tags.input_tags.string = True
-        return tags
-
 
 def _recorded_decimals(values: np.ndarray, most: int = 6) -> int | None:
     """The fewest decimals (up to `most`) that write every value exactly; None if more."""
@@ -318,16 +312,3 @@ def _restore_numeric(spec, values, missing):
     except (TypeError, ValueError):
         pass
     return out.astype(float)
-
-
-def _as_frame(X) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        if all(isinstance(c, str) for c in X.columns):
-            return X
-        return X.rename(columns=str)  # columns are remembered by their names as text
-    X = np.asarray(X)
-    if X.ndim == 1:
-        X = X.reshape(-1, 1)
-    if X.ndim > 2:
-        X = X.reshape(len(X), -1)
-    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])

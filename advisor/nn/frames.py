@@ -1,5 +1,6 @@
 """What users pass (frames, 2-D arrays, image arrays) as a DataFrame, and pixels back in the form
-they came in. Shared by the plugins' estimators so that every family reads input the same way.
+they came in. Shared by the plugins' estimators so that every family reads input the same way;
+`TakesTables` tells scikit-learn that an estimator reads such tables whole.
 """
 
 from __future__ import annotations
@@ -33,3 +34,15 @@ def image_form(pixels: np.ndarray, shape, columns):
     if columns is not None:
         return pd.DataFrame(pixels, columns=columns)
     return pixels
+
+
+class TakesTables:
+    """scikit-learn tags of an estimator that reads mixed tables itself: missing values,
+    categorical and text columns are all accepted (put it before `BaseEstimator` in the bases)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags

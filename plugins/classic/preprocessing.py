@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer, make_column_selector
@@ -10,19 +9,15 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from advisor.sdk import as_frame
+
 CATEGORICAL_DTYPES = ["object", "category", "string", "bool"]
 
 
 def to_frame(X) -> pd.DataFrame:
-    """Arrays (including (N, H, W[, C]) images) become frames with columns x0..; frames pass."""
-    if isinstance(X, pd.DataFrame):
-        return X
-    X = np.asarray(X)
-    if X.ndim == 1:
-        X = X.reshape(-1, 1)
-    if X.ndim > 2:
-        X = X.reshape(len(X), -1)
-    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    """Arrays (including (N, H, W[, C]) images) become frames with columns x0..; frames pass
+    (`advisor.sdk.as_frame`). A named function of this module: saved pipelines refer to it."""
+    return as_frame(X)
 
 
 def frame_step() -> FunctionTransformer:

@@ -8,7 +8,7 @@ handling and saving are the SDK's deep estimator base (`advisor.sdk.DeepEstimato
 
 from __future__ import annotations
 
-from advisor.sdk import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor
+from advisor.sdk import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor, declared_init, deep_training
 
 
 class _ConvNetMixin:
@@ -56,91 +56,20 @@ class _ConvNetMixin:
         return nets.ConvDenoiser(dim, spec["in_channels"], shape, **common)
 
 
+# The hyperparameters, declared once (advisor.sdk.declared_init builds each __init__ from them).
+_INPUT = {"image_shape": None, "modality": "auto"}
+_ARCHITECTURE = {"channels": 16, "n_blocks": 2, "kernel_size": 3, "embed_dim": 64, "dropout": 0.1}
+
+
 class _PredictorParams(_ConvNetMixin):
-    def __init__(
-        self,
-        *,
-        image_shape=None,
-        modality="auto",
-        channels=16,
-        n_blocks=2,
-        kernel_size=3,
-        embed_dim=64,
-        dropout=0.1,
-        max_epochs=20,
-        batch_size=64,
-        lr=3e-3,
-        weight_decay=1e-4,
-        patience=8,
-        validation_fraction=0.15,
-        augment=False,
-        n_threads=1,
-        random_state=None,
-        device="auto",
-    ):
-        self.image_shape = image_shape
-        self.modality = modality
-        self.channels = channels
-        self.n_blocks = n_blocks
-        self.kernel_size = kernel_size
-        self.embed_dim = embed_dim
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.augment = augment
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.device = device
+    __init__ = declared_init({**_INPUT, **_ARCHITECTURE, **deep_training()})
 
 
 class _UnsupervisedParams(_ConvNetMixin):
     """As the predictors, plus `max_noise`: the largest training noise level (pixel-range units
     for images, standard deviations otherwise)."""
 
-    def __init__(
-        self,
-        *,
-        image_shape=None,
-        modality="auto",
-        channels=16,
-        n_blocks=2,
-        kernel_size=3,
-        embed_dim=64,
-        dropout=0.1,
-        max_noise=0.5,
-        max_epochs=20,
-        batch_size=64,
-        lr=3e-3,
-        weight_decay=1e-4,
-        patience=8,
-        validation_fraction=0.15,
-        augment=False,
-        n_threads=1,
-        random_state=None,
-        device="auto",
-    ):
-        self.image_shape = image_shape
-        self.modality = modality
-        self.channels = channels
-        self.n_blocks = n_blocks
-        self.kernel_size = kernel_size
-        self.embed_dim = embed_dim
-        self.dropout = dropout
-        self.max_noise = max_noise
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.augment = augment
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.device = device
+    __init__ = declared_init({**_INPUT, **_ARCHITECTURE, "max_noise": 0.5, **deep_training()})
 
 
 class CNNClassifier(_PredictorParams, DeepClassifier):

@@ -16,152 +16,34 @@ last weights when its share runs out.
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from advisor.sdk import (
-    TorchStateMixin,
-    current_trial,
+    declared_init,
     derive_seed,
     fit_scope,
     iterate_minibatches,
-    load_torch_optim,
     numpy_rng,
-    resolve_device,
-    thread_limit,
     torch_generator,
     torch_seed,
     train_epochs,
 )
-from advisor_plugins.dbn.inputs import VisibleMixin
-from advisor_plugins.dbn.nets import FineTuneNet, RBMStack
-from advisor_plugins.dbn.rbm import init_visible_bias, layer_budget, train_rbm
-
-load_torch_optim()  # the first torch.optim optimiser is slow to build: not inside a fit
-
-CHUNK = 4096
+from advisor_plugins.dbn.nets import FineTuneNet
+from advisor_plugins.dbn.rbm import layer_budget
 
 
-def small_data_threads(method):
-    """Run `method` on one thread when its data (rows, or the number of samples asked for) is
-    small: tiny networks run faster alone than with threads that wait for each other."""
-
-    @functools.wraps(method)
-    def wrapper(self, X, *args, **kwargs):
-        try:
-            n = int(X) if isinstance(X, (int, np.integer)) else len(X)
-        except TypeError:
-            n = 0  # not array-like: the method itself says what is wrong
-        with thread_limit(n):
-            return method(self, X, *args, **kwargs)
-
-    return wrapper
-
-
-class _DBNBase(VisibleMixin, TorchStateMixin, BaseEstimator):
-    """Shared parameters and greedy pretraining.
-
-    Parameters:
-        image_shape: (H, W) or (H, W, C) for images given as pixel columns; None for tables.
-        hidden_layer_sizes: hidden units of each RBM, bottom first.
-        visible: "auto" (Bernoulli for images and for tables whose values all lie in [0, 1],
-            Gaussian otherwise), "bernoulli" or "gaussian".
-        cd_k: Gibbs steps per update; persistent: persistent CD instead of CD-k.
-        pretrain_epochs, pretrain_lr, batch_size, weight_decay: RBM training (Adam on the
-            contrastive free-energy difference; weight decay on the weights only).
-        random_state, device: seed and "auto" | "cpu" | "cuda" (set by the advisor).
-    """
-
-    _torch_modules = ("stack_",)
-
-    def _store_common(self, image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device):
-        self.image_shape = image_shape
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.visible = visible
-        self.cd_k = cd_k
-        self.persistent = persistent
-        self.pretrain_epochs = pretrain_epochs
-        self.pretrain_lr = pretrain_lr
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.device = device
-
-    def _sizes(self) -> list[int]:
-        sizes = [self.hidden_layer_sizes] if np.isscalar(self.hidden_layer_sizes) else list(self.hidden_layer_sizes)
-        if not sizes or any(int(s) < 1 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
-        return [int(s) for s in sizes]
-
-    def _build_module(self, attr="stack_"):
-        if attr == "stack_":
-            return RBMStack(self.n_visible_, self.sizes_, self.visible_)
-        return FineTuneNet(self.n_visible_, self.sizes_, self.n_outputs_, self.dropout).double()
-
-    def _start(self, X, reset=True) -> np.ndarray:
-        X = self._validated(X, reset=reset)
-        V = self._fit_inputs(X)
-        if len(V) < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 samples, got n_samples = {len(V)}")
-        self.n_visible_ = int(V.shape[1])
-        self.sizes_ = self._sizes()
-        self.device_ = resolve_device(self.device)
-        return V
-
-    def _pretrain(self, V: np.ndarray, layers: int | None = None, report: bool = True):
-        """Greedy layer-wise training of the first `layers` RBMs (all by default), each in an
-        equal share of the time left. Returns the stack and the per-layer histories."""
-        with torch_seed(self.random_state):
-            stack = RBMStack(self.n_visible_, self.sizes_, self.visible_).to(self.device_)
-        n_layers = len(stack.rbms) if layers is None else layers
-        deadlines = layer_budget([1.0] * n_layers)
-        g_cpu = torch_generator(derive_seed(self.random_state, "batches"))
-        g_dev = torch_generator(derive_seed(self.random_state, "gibbs"), device=self.device_)
-        data = torch.as_tensor(V, device=self.device_)
-        histories = []
-        trial = current_trial() if report else None
-        for i, rbm in enumerate(stack.rbms[:n_layers]):
-            init_visible_bias(rbm, data)
-            epochs = int(self.pretrain_epochs)
-            if epochs > 0:
-                # Only the first layer reports to the pruner: its reconstruction error is
-                # measured on the data itself, so trials can be compared on it.
-                with fit_scope(deadlines[i], trial if i == 0 else None):
-                    h = train_rbm(
-                        rbm, data, max_epochs=epochs, learning_rate=float(self.pretrain_lr), batch_size=int(self.batch_size),
-                        cd_k=int(self.cd_k), persistent=bool(self.persistent), weight_decay=float(self.weight_decay),
-                        generator_cpu=g_cpu, generator=g_dev,
-                    )
-                histories.append({"layer": i, "epochs": h.epochs, "reconstruction_error": list(h.losses), "stopped_by": h.stopped_by, "seconds": h.seconds})
-            with torch.no_grad():
-                data = rbm.hidden_probs(data)
-        stack.eval()
-        return stack, histories
-
-    def _up(self, V: np.ndarray, layers=None) -> np.ndarray:
-        dev = next(self.stack_.parameters()).device
-        with torch.no_grad():
-            parts = [self.stack_.up(torch.as_tensor(V[i : i + CHUNK], device=dev), layers).cpu().numpy() for i in range(0, len(V), CHUNK)]
-        return np.concatenate(parts).astype(np.float64)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.categorical = True
-        tags.input_tags.string = True
-        return tags
+from advisor_plugins.dbn.base import CHUNK, FINETUNING, PRETRAINING, SEEDING, _DBNBase, pretraining, small_data_threads
 
 
 class DBNEmbedder(TransformerMixin, _DBNBase):
     """embed: `transform` returns the top layer's hidden probabilities."""
 
-    def __init__(self, image_shape=None, hidden_layer_sizes=(256,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=30, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, random_state=None, device="auto"):
-        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+    __init__ = declared_init({**PRETRAINING, **SEEDING}, keyword_only=False)
 
     @small_data_threads
     def fit(self, X, y=None):
@@ -185,9 +67,7 @@ class DBNGenerator(_DBNBase):
         gibbs_steps: block Gibbs steps in the top RBM per sample.
     """
 
-    def __init__(self, image_shape=None, hidden_layer_sizes=(256,), visible="auto", cd_k=1, persistent=True, pretrain_epochs=30, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, gibbs_steps=200, random_state=None, device="auto"):
-        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
-        self.gibbs_steps = gibbs_steps
+    __init__ = declared_init({**pretraining(persistent=True), "gibbs_steps": 200, **SEEDING}, keyword_only=False)
 
     @small_data_threads
     def fit(self, X, y=None):
@@ -227,8 +107,7 @@ class DBNDetector(_DBNBase):
     `predict` flags rows below the 5 % quantile of the training rows' scores as -1. Only the
     first RBM is trained: the free energy of the layers above does not enter the score."""
 
-    def __init__(self, image_shape=None, hidden_layer_sizes=(64,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=50, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, random_state=None, device="auto"):
-        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+    __init__ = declared_init({**pretraining(hidden_layer_sizes=(64,), pretrain_epochs=50), **SEEDING}, keyword_only=False)
 
     @small_data_threads
     def fit(self, X, y=None):
@@ -261,8 +140,7 @@ class DBNDenoiser(TransformerMixin, _DBNBase):
     """denoise: up through the stack with hidden probabilities, then a mean-field pass down:
     what the stack cannot represent (most of the noise) is left out."""
 
-    def __init__(self, image_shape=None, hidden_layer_sizes=(256,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=30, pretrain_lr=1e-2, batch_size=64, weight_decay=1e-4, random_state=None, device="auto"):
-        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
+    __init__ = declared_init({**PRETRAINING, **SEEDING}, keyword_only=False)
 
     @small_data_threads
     def fit(self, X, y=None):
@@ -292,14 +170,6 @@ class _FineTuned(_DBNBase):
     """
 
     _torch_modules = ("net_",)
-
-    def _store_finetune(self, finetune_epochs, finetune_lr, dropout, patience, pretrain_share, validation_fraction):
-        self.finetune_epochs = finetune_epochs
-        self.finetune_lr = finetune_lr
-        self.dropout = dropout
-        self.patience = patience
-        self.pretrain_share = pretrain_share
-        self.validation_fraction = validation_fraction
 
     def _split(self, n, strata=None):
         rng = numpy_rng(derive_seed(self.random_state, "valid"))
@@ -379,9 +249,7 @@ class _FineTuned(_DBNBase):
 class DBNClassifier(ClassifierMixin, _FineTuned):
     """classify: pretrained stack + softmax layer, fine-tuned on cross-entropy."""
 
-    def __init__(self, image_shape=None, hidden_layer_sizes=(64,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=5, pretrain_lr=1e-2, batch_size=32, weight_decay=1e-4, finetune_epochs=100, finetune_lr=3e-3, dropout=0.0, patience=20, pretrain_share=0.4, validation_fraction=0.15, random_state=None, device="auto"):
-        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
-        self._store_finetune(finetune_epochs, finetune_lr, dropout, patience, pretrain_share, validation_fraction)
+    __init__ = declared_init({**pretraining(hidden_layer_sizes=(64,), pretrain_epochs=5, batch_size=32), **FINETUNING, **SEEDING}, keyword_only=False)
 
     @small_data_threads
     def fit(self, X, y):
@@ -420,9 +288,7 @@ class DBNRegressor(RegressorMixin, _FineTuned):
     squared error on the rows held out for early stopping (on the training rows when none are),
     a plain, homoscedastic error bar rather than a per-row uncertainty."""
 
-    def __init__(self, image_shape=None, hidden_layer_sizes=(64,), visible="auto", cd_k=1, persistent=False, pretrain_epochs=5, pretrain_lr=1e-2, batch_size=32, weight_decay=1e-4, finetune_epochs=100, finetune_lr=3e-3, dropout=0.0, patience=20, pretrain_share=0.4, validation_fraction=0.15, random_state=None, device="auto"):
-        self._store_common(image_shape, hidden_layer_sizes, visible, cd_k, persistent, pretrain_epochs, pretrain_lr, batch_size, weight_decay, random_state, device)
-        self._store_finetune(finetune_epochs, finetune_lr, dropout, patience, pretrain_share, validation_fraction)
+    __init__ = declared_init({**pretraining(hidden_layer_sizes=(64,), pretrain_epochs=5, batch_size=32), **FINETUNING, **SEEDING}, keyword_only=False)
 
     @small_data_threads
     def fit(self, X, y):

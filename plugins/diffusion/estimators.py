@@ -12,10 +12,16 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.sdk import derive_seed, torch_generator
+from advisor.sdk import as_frame, declared_init, derive_seed, torch_generator
 from advisor_plugins.diffusion.base import _COMMON_DOC, CHUNK, _DiffusionBase, _fresh_seed
 from advisor_plugins.diffusion.nets import MLPDenoiser, NoiseLevelNet
-from advisor_plugins.diffusion.spaces import ImageSpace, NumericSpace, TableSpace, _as_frame
+from advisor_plugins.diffusion.spaces import ImageSpace, NumericSpace, TableSpace
+
+
+# The hyperparameters, declared once (advisor.sdk.declared_init builds each __init__ from them).
+_NETWORK = {"architecture": "auto", "width": None, "depth": None, "diffusion_steps": 1000, "schedule": "cosine"}
+_TRAINING = {"lr": 2e-3, "weight_decay": 0.0, "batch_size": 256, "epochs": 30, "dropout": 0.0, "ema_decay": 0.995}
+_STOPPING = {"validation_fraction": 0.1, "patience": None, "random_state": None, "device": "auto"}
 
 
 class DiffusionGenerator(_DiffusionBase):
@@ -30,49 +36,7 @@ class DiffusionGenerator(_DiffusionBase):
 
     __doc__ += _COMMON_DOC
 
-    def __init__(
-        self,
-        image_shape=None,
-        architecture="auto",
-        width=None,
-        depth=None,
-        diffusion_steps=1000,
-        schedule="cosine",
-        sample_steps=25,
-        eta=1.0,
-        lr=2e-3,
-        weight_decay=0.0,
-        batch_size=256,
-        epochs=30,
-        dropout=0.0,
-        ema_decay=0.995,
-        numeric="quantile",
-        max_levels=100,
-        validation_fraction=0.1,
-        patience=None,
-        random_state=None,
-        device="auto",
-    ):
-        self.image_shape = image_shape
-        self.architecture = architecture
-        self.width = width
-        self.depth = depth
-        self.diffusion_steps = diffusion_steps
-        self.schedule = schedule
-        self.sample_steps = sample_steps
-        self.eta = eta
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.dropout = dropout
-        self.ema_decay = ema_decay
-        self.numeric = numeric
-        self.max_levels = max_levels
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.device = device
+    __init__ = declared_init({"image_shape": None, **_NETWORK, "sample_steps": 25, "eta": 1.0, **_TRAINING, "numeric": "quantile", "max_levels": 100, **_STOPPING}, keyword_only=False)
 
     def fit(self, X, y=None):
         self._check_params()
@@ -86,7 +50,7 @@ class DiffusionGenerator(_DiffusionBase):
             self.clip_ = self.space_.bounds()
         else:
             self._set_size("table")
-            frame = _as_frame(X)
+            frame = as_frame(X)
             self.space_ = TableSpace(self.numeric, self.max_levels).fit(frame)
             x, codes = self.space_.encode(frame, np.random.default_rng(derive_seed(self.seed_, "encode")))
             self.n_num_, self.cardinalities_ = x.shape[1], [int(k) for k in self.space_.cardinalities]
@@ -142,45 +106,7 @@ class DiffusionDenoiser(_DiffusionBase):
     __doc__ += _COMMON_DOC
     _torch_modules = ("net_", "sigma_net_")
 
-    def __init__(
-        self,
-        image_shape=None,
-        noise_std=None,
-        denoise_steps=1,
-        architecture="auto",
-        width=None,
-        depth=None,
-        diffusion_steps=1000,
-        schedule="cosine",
-        lr=2e-3,
-        weight_decay=0.0,
-        batch_size=256,
-        epochs=30,
-        dropout=0.0,
-        ema_decay=0.995,
-        validation_fraction=0.1,
-        patience=None,
-        random_state=None,
-        device="auto",
-    ):
-        self.image_shape = image_shape
-        self.architecture = architecture
-        self.noise_std = noise_std
-        self.denoise_steps = denoise_steps
-        self.width = width
-        self.depth = depth
-        self.diffusion_steps = diffusion_steps
-        self.schedule = schedule
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.dropout = dropout
-        self.ema_decay = ema_decay
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.device = device
+    __init__ = declared_init({"image_shape": None, "noise_std": None, "denoise_steps": 1, **_NETWORK, **_TRAINING, **_STOPPING}, keyword_only=False)
 
     def fit(self, X, y=None):
         self._check_params()
@@ -259,57 +185,13 @@ class DiffusionDetector(_DiffusionBase):
 
     __doc__ += _COMMON_DOC
 
-    def __init__(
-        self,
-        image_shape=None,
-        noise_levels=(0.1, 0.3, 1.0),
-        n_draws=2,
-        contamination=0.05,
-        architecture="auto",
-        width=None,
-        depth=None,
-        diffusion_steps=1000,
-        schedule="cosine",
-        lr=2e-3,
-        weight_decay=0.0,
-        batch_size=256,
-        epochs=30,
-        dropout=0.0,
-        ema_decay=0.995,
-        numeric="standard",
-        max_levels=100,
-        validation_fraction=0.1,
-        patience=None,
-        random_state=None,
-        device="auto",
-    ):
-        self.image_shape = image_shape
-        self.architecture = architecture
-        self.noise_levels = noise_levels
-        self.n_draws = n_draws
-        self.contamination = contamination
-        self.width = width
-        self.depth = depth
-        self.diffusion_steps = diffusion_steps
-        self.schedule = schedule
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.dropout = dropout
-        self.ema_decay = ema_decay
-        self.numeric = numeric
-        self.max_levels = max_levels
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.device = device
+    __init__ = declared_init({"image_shape": None, "noise_levels": (0.1, 0.3, 1.0), "n_draws": 2, "contamination": 0.05, **_NETWORK, **_TRAINING, "numeric": "standard", "max_levels": 100, **_STOPPING}, keyword_only=False)
 
     def _encode(self, X):
         if self.kind_ == "image":
             x = self.space_.encode(X)
             return x, np.zeros((len(x), 0), dtype=np.int64)
-        return self.space_.encode(_as_frame(X))
+        return self.space_.encode(as_frame(X))
 
     def fit(self, X, y=None):
         self._check_params()
@@ -321,7 +203,7 @@ class DiffusionDetector(_DiffusionBase):
             self.n_num_, self.cardinalities_ = 0, []
         else:
             self._set_size("table")
-            self.space_ = TableSpace(self.numeric, self.max_levels).fit(_as_frame(X))
+            self.space_ = TableSpace(self.numeric, self.max_levels).fit(as_frame(X))
             x, codes = self._encode(X)
             self.n_num_, self.cardinalities_ = x.shape[1], [int(k) for k in self.space_.cardinalities]
         if len(x) < 2:

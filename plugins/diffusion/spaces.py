@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from advisor.sdk import TabularEncoder
+from advisor.sdk import TabularEncoder, as_frame
 
 
 def decimals(values: np.ndarray, most: int = 6) -> int | None:
@@ -30,17 +30,6 @@ def decimals(values: np.ndarray, most: int = 6) -> int | None:
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
             return d
     return None
-
-
-def _as_frame(X) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        return X
-    arr = np.asarray(X)
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim > 2:
-        arr = arr.reshape(len(arr), -1)
-    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
 class RankGauss:
@@ -160,7 +149,7 @@ class TableSpace:
     def encode(self, X, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(numbers float32 (n, d), codes int64 (n, c)). Missing numbers are drawn from N(0, 1)
         with `rng` (0 without), so they leave no spike; the indicator code says they are missing."""
-        Z = self.encoder.transform(_as_frame(X))
+        Z = self.encoder.transform(as_frame(X))
         V = self._numbers(Z)
         missing = ~np.isfinite(V)
         num = self.rank.transform(V, rng) if self.rank is not None else np.where(missing, 0.0, V)
@@ -304,7 +293,7 @@ class NumericSpace(_Form):
 
     def fit(self, X) -> NumericSpace:
         self._remember(X)
-        values = _as_frame(X).to_numpy(dtype=float)
+        values = as_frame(X).to_numpy(dtype=float)
         with np.errstate(all="ignore"):
             mean = np.nanmean(values, axis=0) if len(values) else np.zeros(values.shape[1])
             sd = np.nanstd(values, axis=0) if len(values) else np.ones(values.shape[1])
@@ -314,7 +303,7 @@ class NumericSpace(_Form):
         return self
 
     def encode(self, X) -> np.ndarray:
-        values = _as_frame(X).to_numpy(dtype=float)
+        values = as_frame(X).to_numpy(dtype=float)
         if values.shape[1] != self.n_columns:
             raise ValueError(f"expected {self.n_columns} columns, got {values.shape[1]}")
         z = (values - self.mean) / self.sd

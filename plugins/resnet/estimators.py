@@ -11,7 +11,7 @@ classes), which the convolutional family uses too.
 
 from __future__ import annotations
 
-from advisor.sdk import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor
+from advisor.sdk import DeepClassifier, DeepDenoiser, DeepEmbedder, DeepRegressor, declared_init, deep_training
 
 
 class _ResNetMixin:
@@ -73,101 +73,22 @@ class _ResNetMixin:
         return tags
 
 
+# The hyperparameters, declared once (advisor.sdk.declared_init builds each __init__ from them).
+_INPUT = {"image_shape": None, "modality": "auto"}
+_ARCHITECTURE = {"width": 64, "n_blocks": 2, "hidden_factor": 2.0, "kernel_size": 3}
+_REGULARISATION = {"dropout": 0.1, "residual_dropout": 0.0, "scaling": "quantile"}
+_TRAINING = deep_training(max_epochs=30)
+
+
 class _PredictorParams(_ResNetMixin):
-    def __init__(
-        self,
-        *,
-        image_shape=None,
-        modality="auto",
-        width=64,
-        n_blocks=2,
-        hidden_factor=2.0,
-        kernel_size=3,
-        dropout=0.1,
-        residual_dropout=0.0,
-        scaling="quantile",
-        max_epochs=30,
-        batch_size=64,
-        lr=3e-3,
-        weight_decay=1e-4,
-        patience=8,
-        validation_fraction=0.15,
-        augment=False,
-        n_threads=1,
-        random_state=None,
-        device="auto",
-    ):
-        self.image_shape = image_shape
-        self.modality = modality
-        self.width = width
-        self.n_blocks = n_blocks
-        self.hidden_factor = hidden_factor
-        self.kernel_size = kernel_size
-        self.dropout = dropout
-        self.residual_dropout = residual_dropout
-        self.scaling = scaling
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.augment = augment
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.device = device
+    __init__ = declared_init({**_INPUT, **_ARCHITECTURE, **_REGULARISATION, **_TRAINING})
 
 
 class _UnsupervisedParams(_ResNetMixin):
     """As the predictors, plus `embed_dim` and `max_noise` (the largest training noise level:
     pixel-range units for images, standard deviations otherwise)."""
 
-    def __init__(
-        self,
-        *,
-        image_shape=None,
-        modality="auto",
-        width=64,
-        n_blocks=2,
-        hidden_factor=2.0,
-        kernel_size=3,
-        embed_dim=32,
-        dropout=0.1,
-        residual_dropout=0.0,
-        scaling="quantile",
-        max_noise=0.5,
-        max_epochs=30,
-        batch_size=64,
-        lr=3e-3,
-        weight_decay=1e-4,
-        patience=8,
-        validation_fraction=0.15,
-        augment=False,
-        n_threads=1,
-        random_state=None,
-        device="auto",
-    ):
-        self.image_shape = image_shape
-        self.modality = modality
-        self.width = width
-        self.n_blocks = n_blocks
-        self.hidden_factor = hidden_factor
-        self.kernel_size = kernel_size
-        self.embed_dim = embed_dim
-        self.dropout = dropout
-        self.residual_dropout = residual_dropout
-        self.scaling = scaling
-        self.max_noise = max_noise
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.augment = augment
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.device = device
+    __init__ = declared_init({**_INPUT, **_ARCHITECTURE, "embed_dim": 32, **_REGULARISATION, "max_noise": 0.5, **_TRAINING})
 
 
 class ResNetClassifier(_PredictorParams, DeepClassifier):

@@ -1,234 +1,18 @@
-"""Measuring a fitted estimator on rows it did not train on.
-
-`evaluate(task, estimator, fit_X, eval_part, context)` returns the fidelity and (where it can be
-measured) the uncertainty score in [0, 1], plus the raw metrics behind them. The same function
-scores a trial on the validation rows (the search objective is its fidelity) and each family's
-best trial on the held-out test rows (the ranking). Outputs that are NaN, infinite or of the
-wrong shape raise `FamilyError`, so a broken family is marked failed instead of ranked.
-"""
+"""Fidelity of the tasks without a target: generate (C2ST, coverage, memorisation), detect (AUC on
+labelled or injected anomalies), embed (a linear probe, or the label-free criterion) and denoise
+(the share of the noise power removed)."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
-from sklearn.metrics import balanced_accuracy_score, r2_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
 
-from advisor.decision import Z90, BalancedDecision, balanced_labels, implied_shares, interval_score
+from advisor.criteria.base import EvalContext, finite, timed
 from advisor.errors import FamilyError
-from advisor.family import DECLARED_UNCERTAINTY  # noqa: F401 - re-exported for the ranking
 from advisor.nn.encoding import TabularEncoder
-
-
-@dataclass
-class EvalContext:
-    """What the metrics need beyond the estimator: task options, and the data to compare with."""
-
-    task: str
-    seed: int = 0
-    noise_std: float = 0.2
-    image_shape: tuple | None = None
-    labels: pd.Series | None = None  # detect / embed labels of the evaluated rows
-    train_X: pd.DataFrame | None = None  # rows the estimator trained on (memorisation)
-    train_y: pd.Series | None = None  # their target: the class-prior and marginal baselines
-    c2st_chunks: int = 1  # generate: synthetic chunks of len(X) rows, each against all real rows
-    modality: str = "tabular"  # embed: which perturbations keep a row's meaning
-    _cache: dict = field(default_factory=dict)
-
-
-@dataclass
-class Evaluation:
-    fidelity: float
-    uncertainty: float | None  # None: not measurable, use the declared kind
-    metrics: dict
-    predict_seconds_per_1k: float
-    # Per-row parts the fidelity is computed from (advisor.bootstrap redraws them), or the
-    # standard error of the fidelity where it does not split into rows.
-    parts: dict = field(default_factory=dict, repr=False)
-    spread: float | None = None
-
-
-def evaluate(task: str, estimator, X: pd.DataFrame, y: pd.Series | None, ctx: EvalContext) -> Evaluation:
-    """Score `estimator` on rows `X` (and target `y`) for `task`."""
-    fn = {
-        "classify": _classify,
-        "regress": _regress,
-        "generate": _generate,
-        "detect": _detect,
-        "embed": _embed,
-        "denoise": _denoise,
-    }[task]
-    start = time.perf_counter()
-    fidelity, uncertainty, metrics, n_pred = fn(estimator, X, y, ctx)
-    seconds = time.perf_counter() - start
-    parts = metrics.pop("_parts", {})
-    spread = metrics.pop("_spread", None)
-    metrics = {k: (round(float(v), 6) if isinstance(v, (float, np.floating)) else v) for k, v in metrics.items()}
-    per_1k = metrics.pop("_predict_seconds", seconds) / max(n_pred, 1) * 1000
-    return Evaluation(float(np.clip(fidelity, 0, 1)), None if uncertainty is None else float(np.clip(uncertainty, 0, 1)), metrics, per_1k,
-                      parts, None if spread is None else float(spread))
-
-
-def _timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
-
-
-def _finite(a, what: str, shape0: int | None = None) -> np.ndarray:
-    arr = np.asarray(a, dtype=float)
-    if shape0 is not None and (arr.ndim == 0 or arr.shape[0] != shape0):
-        raise FamilyError(f"{what} returned shape {arr.shape}, expected {shape0} rows")
-    if not np.all(np.isfinite(arr)):
-        raise FamilyError(f"{what} returned NaN or infinite values")
-    return arr
-
-
-# -- classify ---------------------------------------------------------------------------------
-def expected_calibration_error(y_true, proba, classes, n_bins: int = 15) -> float:
-    """Top-label ECE with equal-width bins."""
-    conf = proba.max(axis=1)
-    pred = np.asarray(classes)[proba.argmax(axis=1)]
-    correct = (pred == np.asarray(y_true)).astype(float)
-    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        mask = bins == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
-    return float(ece)
-
-
-def _classify(est, X, y, ctx):
-    """Balanced accuracy of the decision rule the model ships with, and a proper score.
-
-    Without a tuned rule (a trial, a fold), labels follow the balanced-accuracy Bayes rule on the
-    probabilities (advisor.decision); a `BalancedDecision` applies its own tuned rule.
-    """
-    y = np.asarray(y).astype(str)
-    metrics = {}
-    proba = None
-    if hasattr(est, "predict_proba"):
-        proba, t = _timed(est.predict_proba, X)
-        proba = _finite(proba, "predict_proba", len(X))
-        classes = getattr(est, "classes_", None)
-        if classes is None or proba.ndim != 2 or proba.shape[1] != len(classes):
-            raise FamilyError("predict_proba columns do not match classes_")
-        if np.any(np.abs(proba.sum(axis=1) - 1) > 1e-3):
-            raise FamilyError("predict_proba rows do not sum to 1")
-        classes = np.asarray(classes).astype(str)
-        head = X.iloc[:5]
-        if np.asarray(est.predict(head)).shape[0] != len(head):  # labels are drawn from the probabilities, but predict must work too
-            raise FamilyError(f"predict returned {np.asarray(est.predict(head)).shape[0]} rows for {len(head)}")
-        if _decides_itself(est):
-            pred = np.asarray(est.predict(X)).astype(str)
-        else:
-            pred = balanced_labels(proba, classes, implied_shares(proba))
-    else:
-        pred, t = _timed(est.predict, X)
-        pred = np.asarray(pred).astype(str)
-    if pred.shape[0] != len(X):
-        raise FamilyError(f"predict returned {pred.shape[0]} rows for {len(X)}")
-    bal = balanced_accuracy_score(y, pred)
-    parts = {"y": y, "pred": pred} if proba is None else {"y": y, "pred": pred, "proba": proba, "classes": classes}
-    metrics.update(balanced_accuracy=bal, accuracy=float(np.mean(y == pred)), _predict_seconds=t, _parts=parts)
-    unc = None
-    if proba is not None:
-        metrics["ece"] = expected_calibration_error(y, proba, classes)
-        skill, loss, prior_loss = log_loss_skill(y, proba, classes, ctx.train_y)
-        metrics.update(log_loss=loss, log_loss_prior=prior_loss)
-        parts["row_loss"] = row_log_loss(y, proba, classes)
-        unc = skill
-    return bal, unc, metrics, len(X)
-
-
-def _decides_itself(est) -> bool:
-    """Whether the estimator carries a tuned decision rule (then its `predict` decides)."""
-    final = est.steps[-1][1] if hasattr(est, "steps") else est
-    return isinstance(final, BalancedDecision)
-
-
-def row_log_loss(y, proba, classes) -> np.ndarray:
-    """Each row's log loss: minus the log of the probability given to its true class."""
-    idx = {c: i for i, c in enumerate(np.asarray(classes).astype(str))}
-    p_true = np.array([proba[i, idx[v]] if v in idx else 0.0 for i, v in enumerate(np.asarray(y).astype(str))])
-    return -np.log(np.clip(p_true, 1e-15, 1))
-
-
-def objective(task: str, evaluation: Evaluation) -> float:
-    """What the search maximises within a family: the fidelity, except for classifiers with
-    probabilities, where it is minus the log loss. A proper score selects hyperparameters on
-    far less noise than balanced accuracy on a few rare-class rows, and rewards probabilities
-    the tuned decision rule can use; families are still compared on fidelity."""
-    if task == "classify" and "log_loss" in evaluation.metrics:
-        return -float(evaluation.metrics["log_loss"])
-    return evaluation.fidelity
-
-
-def log_loss_skill(y, proba, classes, train_y=None) -> tuple[float, float, float]:
-    """(skill, log loss, baseline log loss): 1 - log loss / that of predicting the class shares.
-
-    The baseline predicts the training rows' class shares for every row; a skill of 0 means the
-    probabilities say no more than the class balance, and worse is clipped to 0.
-    """
-    y = np.asarray(y).astype(str)
-    loss = float(np.mean(row_log_loss(y, proba, classes)))
-    reference = np.asarray(train_y).astype(str) if train_y is not None else y
-    shares = pd.Series(reference).value_counts(normalize=True)
-    prior = np.array([shares.get(v, 0.0) for v in y])
-    prior_loss = float(-np.mean(np.log(np.clip(prior, 1e-15, 1))))
-    skill = 1 - loss / prior_loss if prior_loss > 0 else 0.0
-    return float(np.clip(skill, 0, 1)), loss, prior_loss
-
-
-# -- regress ----------------------------------------------------------------------------------
-def _regress(est, X, y, ctx):
-    """R² and, where the model gives a predictive std, the 90 % interval score as a skill."""
-    y = np.asarray(y, dtype=float)
-    std = None
-    t0 = time.perf_counter()
-    try:
-        out = est.predict(X, return_std=True)
-        mean, std = out
-    except TypeError:
-        mean = est.predict(X)
-    t = time.perf_counter() - t0
-    mean = _finite(mean, "predict", len(X)).reshape(-1)
-    r2 = r2_score(y, mean)
-    metrics = {"r2": r2, "rmse": float(np.sqrt(np.mean((y - mean) ** 2))), "_predict_seconds": t, "_parts": {"y": y, "mean": mean}}
-    unc = None
-    if std is not None:
-        std = _finite(std, "predict(return_std=True)", len(X)).reshape(-1)
-        if np.all(std == 0):
-            metrics["std_all_zero"] = True
-        else:
-            lower, upper = mean - Z90 * std, mean + Z90 * std
-            covered = (y >= lower) & (y <= upper)
-            skill, score, base = interval_skill(y, lower, upper, ctx.train_y)
-            metrics.update(coverage90=float(covered.mean()), interval90_width=float(np.mean(upper - lower)),
-                           interval_score=score, interval_score_baseline=base)
-            unc = skill
-            metrics["_parts"]["std"] = std
-    return max(r2, 0.0), unc, metrics, len(X)
-
-
-def interval_skill(y, lower, upper, train_y=None) -> tuple[float, float, float]:
-    """(skill, interval score, baseline score) of 90 % intervals (Gneiting & Raftery, 2007).
-
-    The interval score adds the width and 20 times any miss, so it rewards coverage and
-    narrowness together. The baseline is the same interval for every row: the 5 % and 95 %
-    quantiles of the training target. Skill 1 - score / baseline is 0 for no better than that.
-    """
-    reference = np.asarray(train_y if train_y is not None else y, dtype=float)
-    lo, hi = np.quantile(reference, [0.05, 0.95])
-    score = float(np.mean(interval_score(y, lower, upper)))
-    base = float(np.mean(interval_score(y, np.full(len(y), lo), np.full(len(y), hi))))
-    skill = 1 - score / base if base > 0 else 0.0
-    return float(np.clip(skill, 0, 1)), score, base
 
 
 # -- shared numeric view for distances --------------------------------------------------------
@@ -277,9 +61,9 @@ def c2st_score(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: in
     return 1 - 2 * abs(auc - 0.5), auc, spread
 
 
-def _generate(est, X, y, ctx):
+def generate(est, X, y, ctx):
     n = max(len(X) * max(ctx.c2st_chunks, 1), 500)
-    samples, t = _timed(est.sample, n, random_state=ctx.seed)
+    samples, t = timed(est.sample, n, random_state=ctx.seed)
     synth = _as_rows(samples, list(X.columns), ctx.image_shape)
     if len(synth) != n:
         raise FamilyError(f"sample({n}) returned {len(synth)} rows")
@@ -356,14 +140,14 @@ def inject_anomalies(X: pd.DataFrame, seed: int = 0, share: float = 0.1) -> tupl
     return mixed, labels
 
 
-def _detect(est, X, y, ctx):
+def detect(est, X, y, ctx):
     if ctx.labels is not None and ctx.labels.nunique() == 2:
         data, labels, source = X, ctx.labels.to_numpy(dtype=float), "labels"
     else:
         data, labels = inject_anomalies(X, seed=ctx.seed)
         source = "injected"
-    scores, t = _timed(est.score_samples, data)
-    scores = _finite(scores, "score_samples", len(data)).reshape(-1)
+    scores, t = timed(est.score_samples, data)
+    scores = finite(scores, "score_samples", len(data)).reshape(-1)
     auc = float(roc_auc_score(labels, -scores))
     parts = {"labels": np.asarray(labels, dtype=float), "scores": scores}
     return auc, None, {"roc_auc": auc, "anomalies": source, "_predict_seconds": t, "_parts": parts}, len(data)
@@ -394,9 +178,9 @@ def probe_accuracy(Z: np.ndarray, labels, seed: int = 0) -> float:
     return float("nan") if correct is None else float(correct.mean())
 
 
-def _embed(est, X, y, ctx):
-    Z, t = _timed(est.transform, X)
-    Z = _finite(Z, "transform", len(X))
+def embed(est, X, y, ctx):
+    Z, t = timed(est.transform, X)
+    Z = finite(Z, "transform", len(X))
     Z = Z.reshape(len(X), -1)
     metrics = {"embedding_dim": int(Z.shape[1]), "_predict_seconds": t}
     if ctx.labels is not None and ctx.labels.notna().all():
@@ -434,14 +218,14 @@ def add_noise(X: pd.DataFrame, noise_std: float, image: bool, seed: int = 0, low
     return pd.DataFrame(noisy, columns=X.columns)
 
 
-def _denoise(est, X, y, ctx):
+def denoise(est, X, y, ctx):
     image = ctx.image_shape is not None
     clean = X.astype(float)
     train = ctx.train_X.astype(float) if ctx.train_X is not None else clean
     low, high = (float(np.nanmin(train.to_numpy())), float(np.nanmax(train.to_numpy()))) if image else (None, None)
     noisy = add_noise(clean, ctx.noise_std, image, seed=ctx.seed, low=low, high=high)
-    out, t = _timed(est.transform, noisy)
-    out = _finite(np.asarray(out, dtype=float).reshape(len(X), -1), "transform", len(X))
+    out, t = timed(est.transform, noisy)
+    out = finite(np.asarray(out, dtype=float).reshape(len(X), -1), "transform", len(X))
     if out.shape[1] != clean.shape[1]:
         raise FamilyError(f"transform returned {out.shape[1]} columns, expected {clean.shape[1]}")
     ref = clean.to_numpy()
