@@ -268,15 +268,25 @@ def sample(model, n_rows, output, seed, force):
     _write_frame(out, output, force)
 
 
-@main.command()
-@click.argument("model")
-@click.argument("data")
-@click.option("-o", "--output", help="CSV file to write (default: stdout).")
-@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-def predict(model, data, output, force):
+def _rows_in_csv_out(fn):
+    """A command that answers rows of DATA with a saved MODEL and writes a CSV; it gets the loaded
+    Recommendation, after the output path was checked (nothing is overwritten without --force)."""
+
+    @main.command(name=fn.__name__, help=fn.__doc__)
+    @click.argument("model")
+    @click.argument("data")
+    @click.option("-o", "--output", help="CSV file to write (default: stdout).")
+    @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+    def command(model, data, output, force):
+        _check_output(output, force, "--output")
+        fn(model, _load_model(model), data, output, force)
+
+    return command
+
+
+@_rows_in_csv_out
+def predict(model, rec, data, output, force):
     """Predict with a saved classify / regress / detect model."""
-    _check_output(output, force, "--output")
-    rec = _load_model(model)
     if rec.task not in ("classify", "regress", "detect"):
         raise InputError(f"{model}: a {rec.task} model does not predict; use {'sample' if rec.task == 'generate' else 'transform'}")
     X = _read_rows(data)
@@ -293,15 +303,9 @@ def predict(model, data, output, force):
     _write_frame(out, output, force)
 
 
-@main.command()
-@click.argument("model")
-@click.argument("data")
-@click.option("-o", "--output", help="CSV file to write (default: stdout).")
-@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-def transform(model, data, output, force):
+@_rows_in_csv_out
+def transform(model, rec, data, output, force):
     """Embed or denoise rows with a saved embed / denoise model."""
-    _check_output(output, force, "--output")
-    rec = _load_model(model)
     if rec.task not in ("embed", "denoise"):
         raise InputError(f"{model}: a {rec.task} model does not transform")
     X = _read_rows(data)

@@ -161,9 +161,11 @@ def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: 
     from advisor.forecast import FACTOR, Forecast, forecast
 
     allowance = time.monotonic() + FORECAST_SHARE * budget_s
-    # The allowance may not reach every family: the ones nearest the top, whose forecast can
-    # change the advice, have their checkpoints scored first.
-    for run in sorted(runs, key=_standing):
+    # The allowance may not reach every family. Whether a challenger would overtake the fidelity
+    # leader with more time is what can change the advice, so the challengers are scored first,
+    # nearest the top first, and the leader (whose forecast only says how far it would go) last.
+    ranked = sorted(runs, key=_standing)
+    for run in ranked[1:] + ranked[:1]:
         curve = run.best_curve
         if curve is None:
             run.forecast = Forecast(budget_s * FACTOR, reason="no learning curve: the family does not train iteratively")

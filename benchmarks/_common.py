@@ -52,3 +52,15 @@ def machine() -> dict:
 def machine_line() -> str:
     m = machine()
     return f"{m['cores']} cores, {m['memory_gb']} GB RAM, Python {m['python']}, torch {m['torch']}, scikit-learn {m['scikit-learn']}, optuna {m['optuna']}"
+
+
+def log(msg: str) -> None:
+    """Progress on stderr, so that stdout stays the results."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def trial_summary(info) -> str:
+    """'complete/total' from a ranking entry's trial summary."""
+    if isinstance(info, dict):
+        return f"{info.get('complete', 0)}/{info.get('total', 0)}"
+    return str(info)

@@ -31,22 +31,11 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, machine_line  # noqa: E402
+from _common import bench_dir, import_scorer, log, machine_line, trial_summary  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CASES = ["emb_digits", "clf_breast_cancer", "clf_wine", "clf_digits", "det_latent8", "dn_digits", "gen_ring8"]
 TARGETS = {"emb_digits", "clf_breast_cancer", "clf_wine", "clf_digits"}
-
-
-def _trials(info) -> str:
-    """'complete/total' from the ranking entry's trial summary."""
-    if isinstance(info, dict):
-        return f"{info.get('complete', 0)}/{info.get('total', 0)}"
-    return str(info)
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def run_family(family: str, case: str, score, budget: float, seed: int = 0) -> dict:
@@ -68,7 +57,7 @@ def run_family(family: str, case: str, score, budget: float, seed: int = 0) -> d
         "value": result["value"],
         "metrics": result["metrics"],
         "wall_s": wall,
-        "trials": _trials(entry.get("trials")),
+        "trials": trial_summary(entry.get("trials")),
         "params": entry.get("params"),
         "status": entry.get("status"),
     }

@@ -29,22 +29,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, machine_line  # noqa: E402
+from _common import bench_dir, import_scorer, log, machine_line, trial_summary  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CASES = ["det_latent8", "det_breast_cancer", "gen_ring8", "gen_weather", "dn_digits"]
 REFERENCE = {"detect": "isolation_forest", "generate": "independent_columns", "denoise": "pca_recon"}
-
-
-def _trials(info) -> str:
-    """'complete/total' from the ranking entry's trial summary."""
-    if isinstance(info, dict):
-        return f"{info.get('complete', 0)}/{info.get('total', 0)}"
-    return str(info)
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def run_family(family: str, case: str, score, budget: float, seed: int = 0) -> dict:
@@ -60,7 +49,7 @@ def run_family(family: str, case: str, score, budget: float, seed: int = 0) -> d
     wall = time.monotonic() - start
     entry = rec.to_dict()["ranking"][0]
     result = score.evaluate(case, rec.best_estimator_)
-    return {"value": result["value"], "metrics": result["metrics"], "wall_s": wall, "trials": _trials(entry.get("trials")), "params": entry.get("params"), "status": entry.get("status")}
+    return {"value": result["value"], "metrics": result["metrics"], "wall_s": wall, "trials": trial_summary(entry.get("trials")), "params": entry.get("params"), "status": entry.get("status")}
 
 
 def reference(case: str, score) -> dict:

@@ -38,9 +38,11 @@ GENERATION_BUDGET = 60.0
 # earlier protocol are never taken for new ones; the peers' records do not depend on it and stay
 # valid. 2: the cross-validated verdict with ties and tuned decision rules; 3: with learning
 # curves, forecasts and trials at equal epochs; 4 (advisor only): the cut-off families nearest the
-# top have their checkpoints scored first — an oracle run has one family, so its 3 stays valid.
+# top have their checkpoints scored first — an oracle run has one family, so its 3 stays valid;
+# 5 (advisor only): the challengers of the fidelity leader are scored first, the leader last,
+# and the code is that of the plugin SDK and the split search (the figures should not move).
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
-PROTOCOL = 4
+PROTOCOL = 5
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 3}
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout

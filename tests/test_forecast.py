@@ -70,9 +70,9 @@ def test_the_budget_advice_follows_a_family_that_overtakes():
     assert settled["proposed_budget_s"] == 30 and settled["leader_then"] == "gaussian_mixture"
 
 
-def test_the_families_nearest_the_top_have_their_checkpoints_scored_first(monkeypatch):
+def test_the_challengers_nearest_the_top_have_their_checkpoints_scored_first(monkeypatch):
     """When the forecast's share of the budget runs out, the family that could change the advice
-    must not be the one left without a forecast."""
+    (a challenger that might overtake the leader) must not be the one left without a forecast."""
     from types import SimpleNamespace
 
     from advisor import judge
@@ -90,10 +90,10 @@ def test_the_families_nearest_the_top_have_their_checkpoints_scored_first(monkey
             for name, f in (("trailing", 0.2), ("leading", 0.9), ("middle", 0.6))]
     config = SimpleNamespace(task="generate")
     judge._forecast_cut_families(runs, None, config, None, stop_at=time.monotonic() + 60, budget_s=0.3 / judge.FORECAST_SHARE)
-    assert scored == ["leading", "middle", "trailing"]
+    assert scored == ["middle", "trailing", "leading"]
     by_name = {run.name: run.forecast for run in runs}
-    assert by_name["leading"].fidelity is not None
-    assert by_name["trailing"].fidelity is None and "checkpoint" in by_name["trailing"].reason
+    assert by_name["middle"].fidelity is not None and by_name["trailing"].fidelity is not None
+    assert by_name["leading"].fidelity is None and "checkpoint" in by_name["leading"].reason
 
 
 class _Epochs(ClassifierMixin, BaseEstimator):

@@ -58,6 +58,19 @@ def test_every_sdk_name_resolves():
         assert getattr(advisor.sdk, name) is not None, name
 
 
+def test_every_builtin_family_registers_without_importing_torch():
+    """Discovery and `advisor families` stay quick: a plugin imports torch in make_estimator."""
+    code = (
+        "import sys, advisor\n"
+        "registry = advisor.discover()\n"
+        "assert not [p.error for p in registry.plugins if p.error], registry.plugins\n"
+        "print(len(registry.families), 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    count, torch_loaded = out.stdout.split()
+    assert int(count) >= 13 and torch_loaded == "False"
+
+
 def test_importing_the_sdk_loads_no_heavy_library():
     code = "import sys, advisor.sdk; print(sorted(m for m in ('torch', 'pandas', 'sklearn', 'optuna') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

@@ -133,3 +133,13 @@ class _DBNBase(VisibleMixin, TakesTables, TorchStateMixin, BaseEstimator):
         with torch.no_grad():
             parts = [self.stack_.up(torch.as_tensor(V[i : i + CHUNK], device=dev), layers).cpu().numpy() for i in range(0, len(V), CHUNK)]
         return np.concatenate(parts).astype(np.float64)
+
+
+class _PretrainedOnly(_DBNBase):
+    """The estimators whose whole training is the greedy pretraining of the stack."""
+
+    @small_data_threads
+    def fit(self, X, y=None):
+        V = self._start(X)
+        self.stack_, self.history_ = self._pretrain(V)
+        return self

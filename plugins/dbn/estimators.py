@@ -37,19 +37,13 @@ from advisor_plugins.dbn.nets import FineTuneNet
 from advisor_plugins.dbn.rbm import layer_budget
 
 
-from advisor_plugins.dbn.base import CHUNK, FINETUNING, PRETRAINING, SEEDING, _DBNBase, pretraining, small_data_threads
+from advisor_plugins.dbn.base import CHUNK, FINETUNING, PRETRAINING, SEEDING, _DBNBase, _PretrainedOnly, pretraining, small_data_threads
 
 
-class DBNEmbedder(TransformerMixin, _DBNBase):
+class DBNEmbedder(TransformerMixin, _PretrainedOnly):
     """embed: `transform` returns the top layer's hidden probabilities."""
 
     __init__ = declared_init({**PRETRAINING, **SEEDING}, keyword_only=False)
-
-    @small_data_threads
-    def fit(self, X, y=None):
-        V = self._start(X)
-        self.stack_, self.history_ = self._pretrain(V)
-        return self
 
     @small_data_threads
     def transform(self, X):
@@ -136,17 +130,11 @@ class DBNDetector(_DBNBase):
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
 
-class DBNDenoiser(TransformerMixin, _DBNBase):
+class DBNDenoiser(TransformerMixin, _PretrainedOnly):
     """denoise: up through the stack with hidden probabilities, then a mean-field pass down:
     what the stack cannot represent (most of the noise) is left out."""
 
     __init__ = declared_init({**PRETRAINING, **SEEDING}, keyword_only=False)
-
-    @small_data_threads
-    def fit(self, X, y=None):
-        V = self._start(X)
-        self.stack_, self.history_ = self._pretrain(V)
-        return self
 
     @small_data_threads
     def transform(self, X):
