@@ -9,8 +9,8 @@ from typing import Any
 
 from advisor.cleaning import wrap
 from advisor.criteria import EvalContext, evaluate
-from advisor.data import read_table
-from advisor.dataset import check_task, prepare
+from advisor.tables import read_table
+from advisor.preparation import check_task, prepare
 from advisor.errors import AdvisorError, InputError
 from advisor.judge import budget_advice, decided, judge, selection_protocol
 from advisor.measure import measured, thread_limit

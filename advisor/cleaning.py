@@ -1,6 +1,6 @@
 """The cleaning a run applies to the user's columns, as a fitted step of the returned model.
 
-`advisor.dataset.prepare` decides, from the profile of the training rows, how each column is
+`advisor.preparation.prepare` decides, from the profile of the training rows, how each column is
 read: dates become days since 1970, numbers stored as text become numbers, infinities become
 missing, IDs, free text, empty and (for denoise) non-numeric columns are left out, and the
 columns come in a fixed order. The families train on the result. `InputCleaner` records those
@@ -132,7 +132,7 @@ class InputCleaner(TransformerMixin, BaseEstimator):
         return pd.DataFrame(values, columns=names)
 
     def _array_names(self, width: int) -> list[str]:
-        from advisor.data import array_columns, pixel_columns
+        from advisor.tables import array_columns, pixel_columns
 
         if self.array_shape is not None and len(self.array_shape) > 1:
             return pixel_columns(width)

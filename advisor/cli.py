@@ -7,7 +7,6 @@ the last line of defence for the rest (set ADVISOR_DEBUG=1 to see a traceback).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import click
 
 from advisor.errors import InputError
 from advisor.family import TASKS
+from advisor.settings import settings
 
 
 class AdvisorGroup(click.Group):
@@ -43,7 +43,7 @@ class AdvisorGroup(click.Group):
             click.echo("Interrupted." if isinstance(cause, KeyboardInterrupt) else "Aborted!", err=True)
             code = exit_code(cause) if isinstance(cause, KeyboardInterrupt) else 1
         except Exception as exc:  # noqa: BLE001 - a bug in advisor or a plugin: one line, not a traceback
-            if os.environ.get("ADVISOR_DEBUG"):
+            if settings().debug:
                 raise
             message = " ".join(str(exc).split())[:300]
             click.echo(f"Error: internal error ({type(exc).__name__}: {message}); set ADVISOR_DEBUG=1 for details", err=True)
@@ -243,7 +243,7 @@ def _write_frame(frame, output: str | None, force: bool) -> None:
 
 def _read_rows(data: str):
     """The rows as the user wrote them: the saved model's first step does the cleaning."""
-    from advisor.data import read_table
+    from advisor.tables import read_table
 
     return read_table(data).frame
 

@@ -25,7 +25,6 @@ folder holding any of the files wins.
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -150,7 +149,9 @@ def datasets_dir() -> Path:
     Raises:
         FileNotFoundError: ``ADVISOR_DATASETS_DIR`` names a missing folder, or no folder is found.
     """
-    env = os.environ.get(ENV_VAR)
+    from advisor.settings import settings
+
+    env = settings().datasets_dir
     if env:
         folder = Path(env).expanduser()
         if not folder.is_dir():

@@ -13,7 +13,6 @@ writing a plugin that is not installed yet).
 from __future__ import annotations
 
 import importlib
-import os
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -21,6 +20,7 @@ import pluggy
 
 from advisor import hookspecs
 from advisor.family import Family, validate_family
+from advisor.settings import settings
 
 ENTRY_POINT_GROUP = "advisor"
 
@@ -66,10 +66,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _entry_points() -> list[metadata.EntryPoint]:
     eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    wanted = os.environ.get("ADVISOR_LOAD_PLUGINS")
+    wanted = settings().load_plugins
     if wanted is not None:
-        names = {n.strip() for n in wanted.split(",") if n.strip()}
-        eps = [ep for ep in eps if ep.name in names]
+        eps = [ep for ep in eps if ep.name in wanted]
     # Sorted and de-duplicated so that the order (and so every seeded run) is deterministic.
     unique = {ep.name: ep for ep in sorted(eps, key=lambda ep: (ep.name, ep.value))}
     return list(unique.values())
@@ -88,8 +87,7 @@ def _load_candidates(extra_modules: tuple[str, ...]) -> list[tuple[PluginRecord,
                 raise
             record.error = f"failed to import: {_one_line(exc)}"
             loaded.append((record, None))
-    env_modules = os.environ.get("ADVISOR_PLUGIN_MODULES", "")
-    modules = list(extra_modules) + [m.strip() for m in env_modules.split(",") if m.strip()]
+    modules = list(extra_modules) + list(settings().plugin_modules)
     for module_name in modules:
         record = PluginRecord(module_name.rsplit(".", 1)[-1], module_name)
         try:

@@ -7,11 +7,10 @@ family. It needs the profile and the plugins only: no model is trained, torch is
 
 from __future__ import annotations
 
-import os
 import time
 
-from advisor.data import read_table
-from advisor.dataset import check_task, prepare
+from advisor.tables import read_table
+from advisor.preparation import check_task, prepare
 from advisor.errors import InputError
 from advisor.plugins import discover
 from advisor.priors import prior_entries
@@ -23,7 +22,9 @@ GUIDANCE_ENV = "ADVISOR_PRIOR"  # "off": the search ignores the prior (benchmark
 
 
 def guidance_enabled() -> bool:
-    return os.environ.get(GUIDANCE_ENV, "on").strip().lower() not in ("off", "0", "no", "false")
+    from advisor.settings import settings
+
+    return settings().prior_guidance
 
 
 def prior_recommendation(data, task: str, *, target=None, weights=None, prefer=None, families=None, exclude=None,

@@ -23,7 +23,7 @@ examples is `docs/plugins.md`. What it holds:
   `random_shift`;
   the deep estimator base `DeepEstimator` with its task classes `DeepClassifier`,
   `DeepRegressor`, `DeepEmbedder`, `DeepDenoiser` (a family adds its hyperparameters and
-  `_make_net`); convolution blocks `conv_layers`, `odd_kernel`, `global_pool`;
+  `_make_net`), and `deep_estimator` to build the one a task needs from a profile; convolution blocks `conv_layers`, `odd_kernel`, `global_pool`, `BottleneckAutoencoder`;
 - hyperparameters declared once: `declared_init` builds an `__init__` scikit-learn reads from a
   table of defaults; `DEEP_TRAINING` and `deep_training(...)` are the deep base's options.
 """
@@ -66,9 +66,11 @@ _LAZY = {
     "DeepRegressor": "advisor.nn.tasks",
     "DeepEmbedder": "advisor.nn.tasks",
     "DeepDenoiser": "advisor.nn.tasks",
+    "deep_estimator": "advisor.nn.tasks",
     "conv_layers": "advisor.nn.blocks",
     "odd_kernel": "advisor.nn.blocks",
     "global_pool": "advisor.nn.blocks",
+    "BottleneckAutoencoder": "advisor.nn.blocks",
 }
 
 __all__ = [

@@ -6,7 +6,7 @@ must answer in about a second.
 
 from __future__ import annotations
 
-from advisor.data import read_table
+from advisor.tables import read_table
 from advisor.errors import InputError
 from advisor.family import Support
 from advisor.profiling import Profile

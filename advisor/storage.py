@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -32,10 +31,9 @@ GRACE_S = 10
 
 
 def advisor_home() -> Path:
-    if os.environ.get("ADVISOR_HOME"):
-        return Path(os.environ["ADVISOR_HOME"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "advisor"
+    from advisor.settings import settings
+
+    return settings().home
 
 
 def default_journal() -> Path:

@@ -59,8 +59,8 @@ def toy_images(n: int = 120, side: int = 8, seed: int = 0) -> pd.DataFrame:
 
 def _task_data(task: str, modality: str):
     """(X, y, profile) of a toy problem for `task` on `modality`."""
-    from advisor.data import Table
-    from advisor.dataset import prepare
+    from advisor.tables import Table
+    from advisor.preparation import prepare
 
     if modality == "image":
         X = toy_images()

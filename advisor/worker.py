@@ -22,8 +22,8 @@ def work(storage, study: str, *, budget: float = 600.0, data=None, device: str =
     """Add trials to `study` for at most `budget` seconds; wait up to `wait` seconds for it to appear."""
     import optuna
 
-    from advisor.data import read_table
-    from advisor.dataset import prepare
+    from advisor.tables import read_table
+    from advisor.preparation import prepare
     from advisor.plugins import discover
     from advisor.search import FamilyRun, Search, SearchConfig
     from advisor.storage import fingerprint, open_storage

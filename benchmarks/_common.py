@@ -64,3 +64,19 @@ def trial_summary(info) -> str:
     if isinstance(info, dict):
         return f"{info.get('complete', 0)}/{info.get('total', 0)}"
     return str(info)
+
+
+def family_report_head(title: str, family: str, budget: float, command: str, total: float, references: str) -> list[str]:
+    """The opening lines of a one-family benchmark report: command, machine, protocol."""
+    return [
+        f"# {title} (`{family}`) on the public cases",
+        "",
+        f"Command: `{command}` (from the repository root; total wall time {total / 60:.1f} min).",
+        "",
+        f"Machine: {machine_line()}; shared with other work, load average {os.getloadavg()[0]:.1f} at the end, so timings are noisy.",
+        "",
+        f"Protocol: `advisor.recommend(train.csv, task, families=['{family}'], budget={budget:g}, seed=0, device='cpu')` — an Optuna search",
+        "from the family's default parameters, the winner refit on all of train.csv — then `score.evaluate(case, rec.best_estimator_)`",
+        f"on the test rows. {references}",
+        "",
+    ]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import warnings
@@ -31,7 +30,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, log, machine_line, trial_summary  # noqa: E402
+from _common import bench_dir, family_report_head, import_scorer, log, trial_summary  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CASES = ["emb_digits", "clf_breast_cancer", "clf_wine", "clf_digits", "det_latent8", "dn_digits", "gen_ring8"]
@@ -161,18 +160,7 @@ def _fmt(x, digits=3):
 
 
 def render(results: dict, budget: float, command: str, total: float) -> str:
-    lines = [
-        "# Deep belief network family (`dbn`) on the public cases",
-        "",
-        f"Command: `{command}` (from the repository root; total wall time {total / 60:.1f} min).",
-        "",
-        f"Machine: {machine_line()}; shared with other work, load average {os.getloadavg()[0]:.1f} at the end, so timings are noisy.",
-        "",
-        f"Protocol: `advisor.recommend(train.csv, task, families=['dbn'], budget={budget:g}, seed=0, device='cpu')` — an Optuna search",
-        "from the family's default parameters, the winner refit on all of train.csv — then `score.evaluate(case, rec.best_estimator_)`",
-        "on the test rows. References are fitted on the same train.csv and scored by the same scorer.",
-        "",
-    ]
+    lines = family_report_head("Deep belief network family", "dbn", budget, command, total, "References are fitted on the same train.csv and scored by the same scorer.")
     emb = {k: v for k, v in results.items() if v["task"] == "embed"}
     if emb:
         lines += ["## Embedding: linear probe on the features (target: beat raw pixels and BernoulliRBM)", "",

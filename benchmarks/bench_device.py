@@ -46,8 +46,8 @@ def main() -> None:
     import torch
 
     from advisor import budget
-    from advisor.data import Table
-    from advisor.dataset import prepare
+    from advisor.tables import Table
+    from advisor.preparation import prepare
     from advisor.plugins import discover
 
     parser = argparse.ArgumentParser(description=__doc__)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import warnings
@@ -29,7 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, log, machine_line, trial_summary  # noqa: E402
+from _common import bench_dir, family_report_head, import_scorer, log, trial_summary  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CASES = ["det_latent8", "det_breast_cancer", "gen_ring8", "gen_weather", "dn_digits"]
@@ -129,18 +128,7 @@ def _fmt(x, digits=3):
 
 
 def render(results: dict, budget: float, command: str, total: float, with_diffusion: bool) -> str:
-    lines = [
-        "# Energy-based family (`ebm`) on the public cases",
-        "",
-        f"Command: `{command}` (from the repository root; total wall time {total / 60:.1f} min).",
-        "",
-        f"Machine: {machine_line()}; shared with other work, load average {os.getloadavg()[0]:.1f} at the end, so timings are noisy.",
-        "",
-        f"Protocol: `advisor.recommend(train.csv, task, families=['ebm'], budget={budget:g}, seed=0, device='cpu')` — an Optuna search",
-        "from the family's default parameters, the winner refit on all of train.csv — then `score.evaluate(case, rec.best_estimator_)`",
-        "on the test rows. The references are the scorer's own models, fitted on the same train.csv.",
-        "",
-    ]
+    lines = family_report_head("Energy-based family", "ebm", budget, command, total, "The references are the scorer's own models, fitted on the same train.csv.")
     det = {k: v for k, v in results.items() if v["task"] == "detect"}
     if det:
         lines += ["## Anomaly detection: ROC-AUC on the test rows", "",

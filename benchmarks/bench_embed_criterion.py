@@ -160,11 +160,11 @@ def criteria_of(est, X, Z, profile, seed=0) -> dict:
 
 def run_case(name: str, scorer, seconds: float, n_random: int, log) -> dict:
     import advisor.budget
-    import advisor.data
-    import advisor.dataset
+    import advisor.tables
+    import advisor.preparation
 
     train, test, labels, options = load_case(name, scorer)
-    data = advisor.dataset.prepare(advisor.data.Table(train, name), "embed", None, **options)
+    data = advisor.preparation.prepare(advisor.tables.Table(train, name), "embed", None, **options)
     profile = data.profile
     X_train, X_test = data.X, data.cleaner.transform(test)
     log(f"{name}: {profile.modality}, {len(X_train)} train / {len(X_test)} test rows, {X_train.shape[1]} columns")

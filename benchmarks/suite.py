@@ -40,9 +40,12 @@ GENERATION_BUDGET = 60.0
 # curves, forecasts and trials at equal epochs; 4 (advisor only): the cut-off families nearest the
 # top have their checkpoints scored first — an oracle run has one family, so its 3 stays valid;
 # 5 (advisor only): the challengers of the fidelity leader are scored first, the leader last,
-# and the code is that of the plugin SDK and the split search (the figures should not move).
+# and the code is that of the plugin SDK and the split search (the figures should not move);
+# 6 (advisor only): the same on an idle machine (5 ran beside other work, at a load of 2-4 on
+# two cores), after the rest of the refactor; run with ADVISOR_LOAD_PLUGINS naming every
+# built-in plugin but arf, so that it compares the families protocol 4 compared.
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
-PROTOCOL = 5
+PROTOCOL = 6
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 3}
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout

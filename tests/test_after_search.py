@@ -7,13 +7,12 @@ import time
 import numpy as np
 import optuna
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 import advisor
-from advisor.data import Table
-from advisor.dataset import prepare
-from advisor.family import Family, Interpretability, Uncertainty
+from advisor.tables import Table
+from advisor.preparation import prepare
 from advisor.search import FamilyRun, Search, SearchConfig
+from fake_plugins.fakes import MajorityVote, fake_family
 
 
 def test_slow_scoring_on_held_out_rows_keeps_the_budget_rule(mixed_frame, monkeypatch):
@@ -33,7 +32,7 @@ def test_slow_scoring_on_held_out_rows_keeps_the_budget_rule(mixed_frame, monkey
     assert any("slow_scoring could not be scored" in w for w in rec.warnings)
 
 
-class _Counted(ClassifierMixin, BaseEstimator):
+class _Counted(MajorityVote):
     """Fits at once; says its training was cut by the deadline when told to."""
 
     fits = 0
@@ -41,31 +40,15 @@ class _Counted(ClassifierMixin, BaseEstimator):
     def __init__(self, cut=False):
         self.cut = cut
 
-    def fit(self, X, y):
+    def _train(self, X, y):
         type(self).fits += 1
-        self.classes_ = np.unique(np.asarray(y).astype(str))
         self.history_ = {"stopped_by": "deadline" if self.cut else "early_stopping"}
-        return self
-
-    def predict(self, X):
-        return np.repeat(self.classes_[0], len(X))
-
-
-class _CountedFamily(Family):
-    name = "counted"
-    title = "Counted fits"
-    tasks = frozenset({"classify"})
-    interpretability = Interpretability(0.5, "test")
-    uncertainty = Uncertainty("none", "test")
-
-    def make_estimator(self, task, profile, **params):
-        return _Counted(**params)
 
 
 def _search(frame, seconds=30.0):
     big = frame.sample(900, replace=True, random_state=0).reset_index(drop=True)
     data = prepare(Table(big, "test"), "classify", "label", seed=0)
-    run = FamilyRun(_CountedFamily())
+    run = FamilyRun(fake_family("counted", _Counted))
     search = Search(data, data.splits, [run], SearchConfig(task="classify"), end=time.monotonic() + seconds)
     return search, run
 

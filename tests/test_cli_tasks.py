@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
+from advisor.testing import toy_images
 
 DESIGN_FIELDS = {"schema_version", "task", "target", "budget_s", "elapsed_s", "recommendation", "ranking", "pareto", "rationale", "profile", "warnings"}
 ENTRY_FIELDS = {"family", "score", "criteria", "metrics", "params", "trials", "status", "reason"}
@@ -22,17 +23,9 @@ def _run(args):
 
 
 def _images(n=160, side=8, seed=0):
-    rng = np.random.default_rng(seed)
-    imgs = rng.uniform(0, 0.1, size=(n, side, side))
-    labels = np.arange(n) % 2
-    for i in range(n):
-        k = rng.integers(side)
-        if labels[i]:
-            imgs[i, k, :] = 1.0
-        else:
-            imgs[i, :, k] = 1.0
-    frame = pd.DataFrame(imgs.reshape(n, -1), columns=[f"p{j}" for j in range(side * side)])
-    frame["label"] = labels
+    """Horizontal (label 1) or vertical (label 0) bars: advisor.testing's toy images, labelled."""
+    frame = toy_images(n, side, seed)
+    frame["label"] = np.arange(n) % 2
     return frame
 
 

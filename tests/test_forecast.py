@@ -9,16 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from advisor import budget
 from advisor.cli import main
-from advisor.data import Table
-from advisor.dataset import prepare
-from advisor.family import Family, Interpretability, Uncertainty
+from advisor.tables import Table
+from advisor.preparation import prepare
 from advisor.forecast import forecast, settle_budget
 from advisor.nn.training import train_epochs
 from advisor.search import FamilyRun, Search, SearchConfig
+from fake_plugins.fakes import MajorityVote, fake_family
 
 
 def test_the_training_loop_records_its_curve_and_checkpoint_weights():
@@ -96,47 +95,28 @@ def test_the_challengers_nearest_the_top_have_their_checkpoints_scored_first(mon
     assert by_name["leading"].fidelity is None and "checkpoint" in by_name["leading"].reason
 
 
-class _Epochs(ClassifierMixin, BaseEstimator):
+class _Epochs(MajorityVote):
     """Trains by epochs through the shared loop (0.03 s each) and predicts the majority class."""
 
     def __init__(self, max_epochs=1000, lr=0.1):
         self.max_epochs = max_epochs
         self.lr = lr
 
-    def fit(self, X, y):
-        values, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
-        self.classes_, self.prior_ = values, counts / counts.sum()
+    def _train(self, X, y):
         self.history_ = train_epochs(lambda epoch: time.sleep(0.03) or 1.0 / (epoch + 1), int(self.max_epochs))
-        return self
-
-    def predict_proba(self, X):
-        return np.tile(self.prior_, (len(X), 1))
-
-    def predict(self, X):
-        return np.repeat(self.classes_[np.argmax(self.prior_)], len(X))
 
 
-class _EpochFamily(Family):
-    name = "epochs"
-    title = "Trains by epochs"
-    tasks = frozenset({"classify"})
-    interpretability = Interpretability(0.5, "test")
-    uncertainty = Uncertainty("implicit", "test")
-    resource_param = "max_epochs"
-
-    def default_params(self, task, profile):
-        return {"lr": 0.1, "max_epochs": 1000}
-
-    def search_space(self, trial, task, profile):
-        return {"lr": trial.suggest_float("lr", 0.01, 1.0, log=True)}
-
-    def make_estimator(self, task, profile, **params):
-        return _Epochs(**params)
+def _epoch_family():
+    return fake_family(
+        "epochs", _Epochs, uncertainty="implicit", resource_param="max_epochs",
+        default_params=lambda self, task, profile: {"lr": 0.1, "max_epochs": 1000},
+        search_space=lambda self, trial, task, profile: {"lr": trial.suggest_float("lr", 0.01, 1.0, log=True)},
+    )
 
 
 def test_trials_after_the_first_train_the_epochs_its_time_afforded(mixed_frame):
     data = prepare(Table(mixed_frame, "test"), "classify", "label", seed=0)
-    run = FamilyRun(_EpochFamily())
+    run = FamilyRun(_epoch_family())
     search = Search(data, data.splits, [run], SearchConfig(task="classify", stall_trials=100), end=time.monotonic() + 60)
     search.run_trial(run, 0.4)
     first = run.trials[0]

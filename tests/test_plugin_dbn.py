@@ -6,8 +6,6 @@ full estimator checks are marked slow.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -142,19 +140,6 @@ def test_fine_tune_net_starts_from_the_stack():
 
 
 # -- plugin and family --------------------------------------------------------------------------
-def test_importing_the_plugin_and_building_the_family_leaves_torch_unloaded():
-    code = "import sys, advisor_plugins.dbn as p, advisor_plugins.dbn.family as f; f.DeepBeliefNetwork(); print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
-def test_the_family_is_registered_through_its_entry_point():
-    from advisor.plugins import discover
-
-    registry = discover()
-    assert "dbn" in registry.families and registry.plugin_of["dbn"].name == "dbn"
-
-
 def test_family_metadata_and_refusals():
     fam = DeepBeliefNetwork()
     assert validate_family(fam) == []

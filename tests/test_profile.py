@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.advise import profile
-from advisor.data import read_table
+from advisor.tables import read_table
 from advisor.errors import InputError
 from advisor.profiling import detect_modality, profile_frame
 

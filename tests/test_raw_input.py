@@ -15,8 +15,8 @@ from click.testing import CliRunner
 import advisor
 from advisor.cleaning import AdvisorPipeline, InputCleaner
 from advisor.cli import main
-from advisor.data import Table, read_table
-from advisor.dataset import prepare
+from advisor.tables import Table, read_table
+from advisor.preparation import prepare
 
 
 @pytest.fixture

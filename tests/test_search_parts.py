@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import optuna
 import pytest
 
-from advisor.data import Table
-from advisor.dataset import prepare
+from advisor.tables import Table
+from advisor.preparation import prepare
 from advisor.plugins import discover
 from advisor.search import FamilyRun, Search, SearchConfig, TrialRecord, params_left, plan_order
 from advisor.splits import make_splits

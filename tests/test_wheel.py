@@ -26,7 +26,7 @@ import pytest
 from advisor import datasets
 
 REPO = Path(__file__).resolve().parent.parent
-BUILTIN_PLUGINS = {"classic", "diffusion", "ebm", "dbn", "bnn", "cnn", "resnet"}
+BUILTIN_PLUGINS = {"classic", "diffusion", "ebm", "dbn", "bnn", "cnn", "resnet", "arf"}
 # Left out of the copy of the source tree the wheel is built from: caches, environments and
 # earlier build outputs, which the build must neither read nor be slowed down by.
 ANYWHERE = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}

@@ -28,3 +28,28 @@ def global_pool(h: torch.Tensor) -> torch.Tensor:
     """Average and max over every spatial position, side by side."""
     flat = h.flatten(2)
     return torch.cat([flat.mean(dim=2), flat.amax(dim=2)], dim=1)
+
+
+class BottleneckAutoencoder(nn.Module):
+    """A convolutional trunk, a linear bottleneck, and a decoder that upsamples back to the input.
+
+    A subclass builds `self.trunk` (with `out_channels` and `out_size`), calls
+    `self._bottleneck(embed_dim, dropout)`, then sets `self.ups` (one block per upsampling step),
+    `self.up_sizes` (the map size before each block) and `self.final` (back to the input's
+    channels). `embed` is the bottleneck next to the trunk's globally pooled maps.
+    """
+
+    def _bottleneck(self, embed_dim: int, dropout: float) -> None:
+        flat = self.trunk.out_channels * int(torch.tensor(self.trunk.out_size).prod())
+        self.encode_fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(flat, embed_dim))
+        self.decode_fc = nn.Sequential(nn.Linear(embed_dim, flat), nn.ReLU())
+
+    def embed(self, x):
+        h = self.trunk(x)
+        return torch.cat([self.encode_fc(h.flatten(1)), global_pool(h)], dim=1)
+
+    def forward(self, x):
+        h = self.decode_fc(self.encode_fc(self.trunk(x).flatten(1))).view(len(x), self.trunk.out_channels, *self.trunk.out_size)
+        for size, block in zip(self.up_sizes, self.ups):
+            h = block(nn.functional.interpolate(h, size=tuple(size), mode="nearest"))
+        return self.final(h)

@@ -76,15 +76,21 @@ class _Denoising:
 
 
 # -- task classes -----------------------------------------------------------------------------
+def _with_target(estimator, X, y):
+    """X as the engine reads it and y as a 1-D array of the same length (scikit-learn's errors)."""
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None")
+    y = column_or_1d(np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy(), warn=True)
+    X = as_input(X)
+    check_consistent_length(X, y)
+    return X, y
+
+
 class DeepClassifier(ClassifierMixin, DeepEstimator):
     """`fit(X, y)`, `predict`, `predict_proba` (softmax of the logits)."""
 
     def fit(self, X, y):
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        y = column_or_1d(np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy(), warn=True)
-        X = as_input(X)
-        check_consistent_length(X, y)
+        X, y = _with_target(self, X, y)
         check_classification_targets(y)
         inputs = self._fit_inputs(X)
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -108,11 +114,7 @@ class DeepRegressor(RegressorMixin, DeepEstimator):
     """`fit(X, y)` on a standardised target, `predict` back in the target's units."""
 
     def fit(self, X, y):
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        y = column_or_1d(np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy(), warn=True)
-        X = as_input(X)
-        check_consistent_length(X, y)
+        X, y = _with_target(self, X, y)
         y = numeric_array(y)
         if not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity.")
@@ -208,3 +210,14 @@ class DeepDenoiser(TransformerMixin, DeepEstimator):
         if isinstance(like, pd.DataFrame):
             return pd.DataFrame(values.reshape(len(like), -1), columns=like.columns, index=like.index)
         return values.reshape(like.shape)
+
+
+def deep_estimator(classes: dict, task: str, profile, **params):
+    """The estimator of `classes[task]` for data described by `profile`: told the image shape and
+    the modality, and stopping after a quarter of its epochs without a better validation score
+    unless told otherwise (the validation loss of a small split is noisy, and the learning rate
+    is still high early on)."""
+    shape = tuple(profile.image_shape) if profile.modality == "image" and profile.image_shape else None
+    params = dict(params)
+    params.setdefault("patience", max(8, int(params.get("max_epochs", 40)) // 4))
+    return classes[task](image_shape=shape, modality=profile.modality, **params)

@@ -10,7 +10,6 @@ there, its uncertainty score, and its fit seconds per 1,000 rows.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,8 +44,9 @@ def cases() -> tuple:
 
 
 def _excluded(extra: tuple[str, ...]) -> set[str]:
-    env = {c.strip() for c in os.environ.get(EXCLUDE_ENV, "").split(",") if c.strip()}
-    return env | set(extra)
+    from advisor.settings import settings
+
+    return set(settings().prior_exclude) | set(extra)
 
 
 def _related(task: str, case_task: str) -> float | None:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from advisor.criteria import Evaluation
 from advisor.family import Family
+from advisor.settings import settings
 
 COST_ORDER = {"low": 0, "moderate": 1, "high": 2}
 MIN_TRIAL_SECONDS = 0.3
 PRIOR_PULL = 1.0  # how far a full point of prior score moves a family's exploration bonus, in spreads
-STALL_TRIALS = 25  # a family whose last 25 trials found nothing better is done
 # At most this share of the search's time is kept for the verdict's cross-validation: the leading
 # families are cross-validated first, the others judged on the validation rows.
 VERDICT_SHARE = 0.3
@@ -88,8 +87,8 @@ class SearchConfig:
     storage: object | None = None
     study_prefix: str | None = None
     # Trials without a better value after which a family is done. ADVISOR_STALL_TRIALS overrides it,
-    # for benchmarks that need a search busy for its whole budget.
-    stall_trials: int = field(default_factory=lambda: int(os.environ.get("ADVISOR_STALL_TRIALS") or STALL_TRIALS))
+    # for benchmarks that need a search busy for its whole budget (advisor.settings).
+    stall_trials: int = field(default_factory=lambda: settings().stall_trials)
     # The prior's score per family (advisor.prior_advice), or None to search unguided.
     prior_scores: dict | None = None
     # The ranking's criterion weights: the reserve for the final refit is kept for the family

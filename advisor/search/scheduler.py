@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from advisor.criteria import EvalContext
-from advisor.dataset import Dataset
+from advisor.preparation import Dataset
 from advisor.family import DECLARED_UNCERTAINTY
 from advisor.judge import planned_seconds
 from advisor.search.records import (

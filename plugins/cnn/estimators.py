@@ -87,3 +87,6 @@ class CNNEmbedder(_UnsupervisedParams, DeepEmbedder):
 
 class CNNDenoiser(_UnsupervisedParams, DeepDenoiser):
     """Convolutional denoiser: trained to map noisy copies of clean inputs back to them."""
+
+
+BY_TASK = {"classify": CNNClassifier, "regress": CNNRegressor, "embed": CNNEmbedder, "denoise": CNNDenoiser}

@@ -97,17 +97,7 @@ class CNNFamily(Family):
         return params
 
     def make_estimator(self, task, profile, **params):
+        from advisor.sdk import deep_estimator
         from advisor_plugins.cnn import estimators
 
-        cls = {
-            "classify": estimators.CNNClassifier,
-            "regress": estimators.CNNRegressor,
-            "embed": estimators.CNNEmbedder,
-            "denoise": estimators.CNNDenoiser,
-        }[task]
-        shape = tuple(profile.image_shape) if profile.modality == "image" and profile.image_shape else None
-        params = dict(params)
-        # A quarter of the epochs without a better validation score ends training: the
-        # validation loss of a small split is noisy, and the learning rate is still high early on.
-        params.setdefault("patience", max(8, int(params.get("max_epochs", 40)) // 4))
-        return cls(image_shape=shape, modality=profile.modality, **params)
+        return deep_estimator(estimators.BY_TASK, task, profile, **params)

@@ -15,10 +15,9 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from advisor.sdk import conv_layers, global_pool, odd_kernel
+from advisor.sdk import BottleneckAutoencoder, conv_layers, global_pool, odd_kernel
 
 
 class ConvTrunk(nn.Module):
@@ -74,7 +73,7 @@ class ConvNet(nn.Module):
         return self.out(self.embed(x))
 
 
-class ConvAutoencoder(nn.Module):
+class ConvAutoencoder(BottleneckAutoencoder):
     """Convolutional encoder, linear bottleneck, mirrored upsampling decoder; `embed` is the
     bottleneck and the pooled encoder maps side by side (`embed_dim + 2 * out_channels` wide)."""
 
@@ -83,9 +82,7 @@ class ConvAutoencoder(nn.Module):
         Conv, Norm, _ = conv_layers(dim)
         self.dim = dim
         self.trunk = ConvTrunk(dim, in_channels, spatial_shape, channels, n_blocks, kernel_size)
-        flat = self.trunk.out_channels * int(torch.tensor(self.trunk.out_size).prod())
-        self.encode_fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(flat, embed_dim))
-        self.decode_fc = nn.Sequential(nn.Linear(embed_dim, flat), nn.ReLU())
+        self._bottleneck(embed_dim, dropout)
         ups = []
         widths = self.trunk.widths
         for i in reversed(range(len(widths))):
@@ -94,21 +91,9 @@ class ConvAutoencoder(nn.Module):
             k = odd_kernel(kernel_size, self.trunk.sizes[i])
             ups.append(nn.Sequential(Conv(c_in, c_out, k, padding=k // 2, bias=False), Norm(c_out), nn.ReLU()))
         self.ups = nn.ModuleList(ups)
+        self.up_sizes = [self.trunk.sizes[i] for i in reversed(range(len(widths)))]
         k = odd_kernel(kernel_size, spatial_shape)
         self.final = Conv(widths[0] if widths else in_channels, in_channels, k, padding=k // 2)
-
-    def embed(self, x):
-        h = self.trunk(x)
-        return torch.cat([self.encode_fc(h.flatten(1)), global_pool(h)], dim=1)
-
-    def forward(self, x):
-        h = self.decode_fc(self.encode_fc(self.trunk(x).flatten(1)))
-        h = h.view(len(h), self.trunk.out_channels, *self.trunk.out_size)
-        for j, up in enumerate(self.ups):
-            i = len(self.ups) - 1 - j
-            h = nn.functional.interpolate(h, size=tuple(self.trunk.sizes[i]), mode="nearest")
-            h = up(h)
-        return self.final(h)
 
 
 class ConvDenoiser(nn.Module):

@@ -159,6 +159,16 @@ class _FineTuned(_DBNBase):
 
     _torch_modules = ("net_",)
 
+    def _with_target(self, X, y):
+        """The validated rows and a 1-D target of the same length (scikit-learn's errors)."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        X = self._validated(X, reset=True)
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        return X, y
+
     def _split(self, n, strata=None):
         rng = numpy_rng(derive_seed(self.random_state, "valid"))
         if n < 40 or not self.validation_fraction:
@@ -241,13 +251,8 @@ class DBNClassifier(ClassifierMixin, _FineTuned):
 
     @small_data_threads
     def fit(self, X, y):
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        X = self._validated(X, reset=True)
-        y = column_or_1d(np.asarray(y), warn=True)
+        X, y = self._with_target(X, y)
         check_classification_targets(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in the data, but the data contains only one class: {self.classes_[0]!r}")
@@ -280,12 +285,8 @@ class DBNRegressor(RegressorMixin, _FineTuned):
 
     @small_data_threads
     def fit(self, X, y):
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        X = self._validated(X, reset=True)
-        y = column_or_1d(np.asarray(y), warn=True).astype(np.float64)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        X, y = self._with_target(X, y)
+        y = y.astype(np.float64)
         if not np.all(np.isfinite(y)):
             raise ValueError("Input y contains NaN or infinity.")
         V = self._start(X, reset=False)

@@ -12,6 +12,7 @@ import copy
 import math
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 
@@ -28,6 +29,7 @@ from advisor.sdk import (
 )
 from advisor_plugins.diffusion.nets import FlatMLP, MLPDenoiser, NoiseLevelNet, UNet
 from advisor_plugins.diffusion.process import Diffusion, Layout
+from advisor_plugins.diffusion.spaces import ImageSpace
 
 load_torch_optim()  # the first torch.optim optimiser is slow to build: not inside a fit
 
@@ -190,6 +192,23 @@ class _DiffusionBase(TorchStateMixin, BaseEstimator):
             use = (torch.rand(n, generator=generator, device=x0.device) < 0.5).view(shape)
             noisy = torch.where(use, torch.maximum(torch.minimum(noisy, clip[1]), clip[0]), noisy)
         return ((snet(noisy) - log_s) ** 2).mean()
+
+    def _begin_fit(self, X) -> bool:
+        """Check the parameters and fix the seed; for images, fit the image space and say so."""
+        self._check_params()
+        self.seed_ = self._resolve_seed()
+        if self.image_shape is None:
+            return False
+        self._set_size("image")
+        self.space_ = ImageSpace(self.image_shape).fit(X)
+        return True
+
+    def _end_fit(self, X, x, codes, **training) -> None:
+        """Train on the encoded rows `x` (and categorical `codes`) of the input `X`."""
+        if len(x) < 2:
+            raise ValueError(f"need at least 2 rows to fit, got {len(x)}")
+        self.n_features_in_ = int(np.prod(np.shape(X)[1:])) if not isinstance(X, pd.DataFrame) else X.shape[1]
+        self._train(x, codes, **training)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

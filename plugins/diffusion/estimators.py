@@ -8,14 +8,13 @@ plugin loads: the family imports this module inside `make_estimator`.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
 from advisor.sdk import as_frame, declared_init, derive_seed, torch_generator
 from advisor_plugins.diffusion.base import _COMMON_DOC, CHUNK, _DiffusionBase, _fresh_seed
 from advisor_plugins.diffusion.nets import MLPDenoiser, NoiseLevelNet
-from advisor_plugins.diffusion.spaces import ImageSpace, NumericSpace, TableSpace
+from advisor_plugins.diffusion.spaces import NumericSpace, TableSpace
 
 
 # The hyperparameters, declared once (advisor.sdk.declared_init builds each __init__ from them).
@@ -39,11 +38,7 @@ class DiffusionGenerator(_DiffusionBase):
     __init__ = declared_init({"image_shape": None, **_NETWORK, "sample_steps": 25, "eta": 1.0, **_TRAINING, "numeric": "quantile", "max_levels": 100, **_STOPPING}, keyword_only=False)
 
     def fit(self, X, y=None):
-        self._check_params()
-        self.seed_ = self._resolve_seed()
-        if self.image_shape is not None:
-            self._set_size("image")
-            self.space_ = ImageSpace(self.image_shape).fit(X)
+        if self._begin_fit(X):
             x = self.space_.encode(X)
             codes = np.zeros((len(x), 0), dtype=np.int64)
             self.n_num_, self.cardinalities_ = int(np.prod(x.shape[1:])), []
@@ -55,10 +50,7 @@ class DiffusionGenerator(_DiffusionBase):
             x, codes = self.space_.encode(frame, np.random.default_rng(derive_seed(self.seed_, "encode")))
             self.n_num_, self.cardinalities_ = x.shape[1], [int(k) for k in self.space_.cardinalities]
             self.clip_ = (self.space_.low.astype(np.float32), self.space_.high.astype(np.float32))
-        if len(x) < 2:
-            raise ValueError(f"need at least 2 rows to fit, got {len(x)}")
-        self.n_features_in_ = int(np.prod(np.shape(X)[1:])) if not isinstance(X, pd.DataFrame) else X.shape[1]
-        self._train(x, codes)
+        self._end_fit(X, x, codes)
         return self
 
     def sample(self, n, random_state=None):
@@ -109,11 +101,7 @@ class DiffusionDenoiser(_DiffusionBase):
     __init__ = declared_init({"image_shape": None, "noise_std": None, "denoise_steps": 1, **_NETWORK, **_TRAINING, **_STOPPING}, keyword_only=False)
 
     def fit(self, X, y=None):
-        self._check_params()
-        self.seed_ = self._resolve_seed()
-        if self.image_shape is not None:
-            self._set_size("image")
-            self.space_ = ImageSpace(self.image_shape).fit(X)
+        if self._begin_fit(X):
             # Noise saturates at the image's value range; the estimate of x_0 is held to the
             # range each pixel showed in training.
             clip, share = (np.float32(-1.0), np.float32(1.0)), 0.5
@@ -124,12 +112,9 @@ class DiffusionDenoiser(_DiffusionBase):
             clip, share = None, 0.0
             self.clip_ = None
         x = self.space_.encode(X)
-        if len(x) < 2:
-            raise ValueError(f"need at least 2 rows to fit, got {len(x)}")
         self.n_num_ = int(np.prod(x.shape[1:])) if self.kind_ != "image" else 0
         self.cardinalities_ = []
-        self.n_features_in_ = int(np.prod(np.shape(X)[1:])) if not isinstance(X, pd.DataFrame) else X.shape[1]
-        self._train(x, np.zeros((len(x), 0), dtype=np.int64), clip=clip, clip_share=share, sigma_net=True)
+        self._end_fit(X, x, np.zeros((len(x), 0), dtype=np.int64), clip=clip, clip_share=share, sigma_net=True)
         return self
 
     def _build_module(self, attr):
@@ -194,11 +179,7 @@ class DiffusionDetector(_DiffusionBase):
         return self.space_.encode(as_frame(X))
 
     def fit(self, X, y=None):
-        self._check_params()
-        self.seed_ = self._resolve_seed()
-        if self.image_shape is not None:
-            self._set_size("image")
-            self.space_ = ImageSpace(self.image_shape).fit(X)
+        if self._begin_fit(X):
             x, codes = self._encode(X)
             self.n_num_, self.cardinalities_ = 0, []
         else:
@@ -206,10 +187,7 @@ class DiffusionDetector(_DiffusionBase):
             self.space_ = TableSpace(self.numeric, self.max_levels).fit(as_frame(X))
             x, codes = self._encode(X)
             self.n_num_, self.cardinalities_ = x.shape[1], [int(k) for k in self.space_.cardinalities]
-        if len(x) < 2:
-            raise ValueError(f"need at least 2 rows to fit, got {len(x)}")
-        self.n_features_in_ = int(np.prod(np.shape(X)[1:])) if not isinstance(X, pd.DataFrame) else X.shape[1]
-        self._train(x, codes)
+        self._end_fit(X, x, codes)
         rows = np.random.default_rng(derive_seed(self.seed_, "offset")).permutation(len(x))[:2000]
         train_scores = self._scores(x[rows], codes[rows])
         self.offset_ = float(np.quantile(train_scores, float(self.contamination)))

@@ -185,11 +185,7 @@ class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
                 levels = torch.randint(L, (len(x),), generator=g_cpu).to(self.device_)
                 z = torch.randn(x.shape, generator=g_dev, device=self.device_)
                 loss = self._dsm_loss(net, x, sigmas[levels], z, create_graph=True)
-                opt.zero_grad()
-                loss.backward()
-                if clip:
-                    torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
-                opt.step()
+                _step(opt, loss, net, clip)
                 total += float(loss.detach()) * len(x)
                 count += len(x)
             return total / max(count, 1)
@@ -236,11 +232,7 @@ class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
                 net.train()
                 e_pos, e_neg = net.energy(x, sigma), net.energy(neg, sigma)
                 loss = e_pos.mean() - e_neg.mean() + reg * (e_pos**2 + e_neg**2).mean()
-                opt.zero_grad()
-                loss.backward()
-                if clip:
-                    torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
-                opt.step()
+                _step(opt, loss, net, clip)
                 total += float(loss.detach()) * len(x)
                 count += len(x)
             return total / max(count, 1)
@@ -296,3 +288,12 @@ class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
         if self.image_shape_ is not None:
             return torch.rand((n, d), generator=g, device=dev) * 2 - 1
         return torch.randn((n, d), generator=g, device=dev)
+
+
+def _step(opt, loss, net, clip: float) -> None:
+    """One optimiser step on `loss`, with the gradient norm clipped to `clip` (0: no clipping)."""
+    opt.zero_grad()
+    loss.backward()
+    if clip:
+        torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+    opt.step()

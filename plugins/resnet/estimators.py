@@ -106,3 +106,6 @@ class ResNetEmbedder(_UnsupervisedParams, DeepEmbedder):
 
 class ResNetDenoiser(_UnsupervisedParams, DeepDenoiser):
     """Residual denoiser: estimates the noise and subtracts it from the input."""
+
+
+BY_TASK = {"classify": ResNetClassifier, "regress": ResNetRegressor, "embed": ResNetEmbedder, "denoise": ResNetDenoiser}

@@ -15,10 +15,9 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from advisor.sdk import conv_layers, global_pool, odd_kernel
+from advisor.sdk import BottleneckAutoencoder, conv_layers, global_pool, odd_kernel
 
 
 # -- tables -----------------------------------------------------------------------------------
@@ -161,7 +160,7 @@ class ResCNN(nn.Module):
         return self.out(self.embed(x))
 
 
-class ResCNNAutoencoder(nn.Module):
+class ResCNNAutoencoder(BottleneckAutoencoder):
     """Residual CNN encoder, linear bottleneck, decoder of upsampling + basic blocks; `embed`
     is the bottleneck next to the pooled encoder maps, as in the convolutional autoencoder."""
 
@@ -169,9 +168,7 @@ class ResCNNAutoencoder(nn.Module):
         super().__init__()
         Conv, _, _ = conv_layers(dim)
         self.trunk = ResConvTrunk(dim, in_channels, spatial_shape, channels, n_blocks, kernel_size)
-        flat = self.trunk.out_channels * int(torch.tensor(self.trunk.out_size).prod())
-        self.encode_fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(flat, embed_dim))
-        self.decode_fc = nn.Sequential(nn.Linear(embed_dim, flat), nn.ReLU())
+        self._bottleneck(embed_dim, dropout)
         widths, sizes = self.trunk.widths, self.trunk.sizes
         self.up_sizes = [sizes[i] for i in reversed(range(len(sizes) - 1))]
         self.ups = nn.ModuleList(
@@ -179,16 +176,6 @@ class ResCNNAutoencoder(nn.Module):
         )
         k = odd_kernel(kernel_size, spatial_shape)
         self.final = Conv(widths[0], in_channels, k, padding=k // 2)
-
-    def embed(self, x):
-        h = self.trunk(x)
-        return torch.cat([self.encode_fc(h.flatten(1)), global_pool(h)], dim=1)
-
-    def forward(self, x):
-        h = self.decode_fc(self.encode_fc(self.trunk(x).flatten(1))).view(len(x), self.trunk.out_channels, *self.trunk.out_size)
-        for size, block in zip(self.up_sizes, self.ups):
-            h = block(nn.functional.interpolate(h, size=tuple(size), mode="nearest"))
-        return self.final(h)
 
 
 class ResCNNDenoiser(nn.Module):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.cleaning import InputCleaner
-from advisor.data import Table
+from advisor.tables import Table
 from advisor.errors import InputError
 from advisor.family import TASKS
 from advisor.profiling import Profile, profile_frame
