@@ -47,6 +47,9 @@ GENERATION_BUDGET = 60.0
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
 PROTOCOL = 6
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 3}
+# What a reader of the report must know about how the current advisor protocol was run.
+PROTOCOL_NOTE = ("The advisor runs of protocol 6 load every built-in plugin but arf (ADVISOR_LOAD_PLUGINS), so that they "
+                 "compare the families the oracle ran; arf joins these tables with its own oracle runs.")
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from _common import ROOT, machine
-from suite import ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS
+from suite import ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOL_NOTE, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS
 
 SUITE = ROOT / "benchmarks" / "results" / "suite"
 RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
@@ -808,6 +808,7 @@ def render() -> tuple[str, dict]:
         f"Records: {len(records)} jobs under the current protocols ("
         + ", ".join(f"{kind} {number}" for kind, number in PROTOCOLS.items()) + ")"
         + (f"; {stale} advisor, oracle and prior records of an earlier protocol are left out." if stale else "."),
+        PROTOCOL_NOTE,
         "",
     ]
     timed = [r for r in records if r["job"]["kind"] in ("advisor", "oracle") and r["job"].get("budget") and "wall_s" in r]
