@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from advisor.criteria import DECLARED_UNCERTAINTY
+from advisor.family import DECLARED_UNCERTAINTY
 from advisor.curves import converged
 from advisor.search import FamilyRun
 from advisor.verdict import compare, from_evaluation

@@ -19,7 +19,6 @@ from advisor.criteria import supervised, unsupervised
 from advisor.criteria.base import EvalContext, Evaluation
 from advisor.criteria.supervised import expected_calibration_error, interval_skill, log_loss_skill, row_log_loss
 from advisor.criteria.unsupervised import add_noise, c2st_score, inject_anomalies, probe_accuracy, probe_correct
-from advisor.family import DECLARED_UNCERTAINTY  # noqa: F401 - re-exported for the ranking
 
 _MEASURE = {
     "classify": supervised.classify,

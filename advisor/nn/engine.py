@@ -212,8 +212,10 @@ class DeepEstimator(TorchStateMixin, BaseEstimator):
             "n_out": int(n_out),
         }
 
-    def _make_net(self, spec: dict):  # abstract: the family's architecture
-        raise NotImplementedError
+    def _make_net(self, spec: dict):
+        """The family's architecture for `spec` (head, layout, in_channels, spatial_shape, n_out):
+        every family on this base defines it (docs/plugins.md shows one)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _make_net(spec), the network to train")
 
     def _build_module(self, attr: str):
         from advisor.nn.seeding import torch_seed
