@@ -17,7 +17,7 @@ examples is `docs/plugins.md`. What it holds:
   `TakesTables` (scikit-learn tags of an estimator that reads mixed tables itself);
 - torch (loaded on first use, so that importing a plugin never imports torch):
   `resolve_device`, `TorchStateMixin` (saving without pickle), `train_epochs` and
-  `iterate_minibatches` (the epoch loop that honours the deadline, stops early, reports to
+  `iterate_minibatches`, `minibatch_pass` (the epoch loop that honours the deadline, stops early, reports to
   Optuna and records the learning curve), `AdamW` (torch's, with a deadline-aware cosine
   decay), `load_torch_optim` (pays torch.optim's slow first use outside any fit), `cpu_threads`,
   `random_shift`;
@@ -52,6 +52,7 @@ _LAZY = {
     "TorchStateMixin": "advisor.nn.persist",
     "train_epochs": "advisor.nn.training",
     "iterate_minibatches": "advisor.nn.training",
+    "minibatch_pass": "advisor.nn.training",
     "AdamW": "advisor.nn.optim",
     "load_torch_optim": "advisor.nn.optim",
     "cpu_threads": "advisor.nn.optim",

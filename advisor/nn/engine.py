@@ -249,7 +249,7 @@ class DeepEstimator(TorchStateMixin, BaseEstimator):
         """
         from advisor.nn.device import resolve_device
         from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
-        from advisor.nn.training import iterate_minibatches, train_epochs
+        from advisor.nn.training import minibatch_pass, train_epochs
 
         self._check_params()
         n = len(inputs)
@@ -273,24 +273,18 @@ class DeepEstimator(TorchStateMixin, BaseEstimator):
         opt = AdamW(net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay), total_epochs=int(self.max_epochs))
         batch = int(min(self.batch_size, len(train_idx)))
 
+        def batch_loss(idx):
+            idx = idx.to(device)
+            xb = Xt[idx]
+            if self.augment and self.layout_ != "tabular":
+                xb = random_shift(xb, gen)
+            return objective.loss(net, xb, None if yt is None else yt[idx], gen)
+
         def run_epoch(epoch: int) -> float:
             net.train()
-            total, count = 0.0, 0
-            for idx in iterate_minibatches(len(train_idx), batch, generator=gen):
-                if len(idx) < 2:  # batch norm needs two rows
-                    continue
-                idx = idx.to(device)
-                xb = Xt[idx]
-                if self.augment and self.layout_ != "tabular":
-                    xb = random_shift(xb, gen)
-                loss = objective.loss(net, xb, None if yt is None else yt[idx], gen)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-                count += len(idx)
+            mean_loss = minibatch_pass(opt, len(train_idx), batch, batch_loss, generator=gen, min_rows=2)  # batch norm needs two rows
             opt.next_epoch()
-            return total / max(count, 1)
+            return mean_loss
 
         def validate() -> float:
             net.eval()

@@ -139,3 +139,20 @@ def iterate_minibatches(n: int, batch_size: int, generator=None, shuffle: bool =
         if i > 0 and budget.time_left() <= 0:
             return
         yield order[start : start + batch_size]
+
+
+def minibatch_pass(optimizer, n: int, batch_size: int, loss_of, generator=None, min_rows: int = 1) -> float:
+    """One epoch of optimiser steps over `n` rows: `loss_of(idx)` gives a minibatch's mean loss;
+    batches of fewer than `min_rows` rows are skipped (batch normalisation needs two). Stops at
+    the deadline like `iterate_minibatches`. Returns the mean loss per row."""
+    total, rows = 0.0, 0
+    for idx in iterate_minibatches(n, batch_size, generator=generator):
+        if len(idx) < min_rows:
+            continue
+        loss = loss_of(idx)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * len(idx)
+        rows += len(idx)
+    return total / max(rows, 1)

@@ -15,6 +15,7 @@ from advisor.sdk import (
     TakesTables,
     TorchStateMixin,
     derive_seed,
+    minibatch_pass,
     numpy_rng,
     resolve_device,
     torch_generator,
@@ -122,7 +123,7 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
     def _fit(self, X, y):
         import torch
 
-        from advisor.sdk import iterate_minibatches, train_epochs
+        from advisor.sdk import train_epochs
         from advisor_plugins.bnn.nets import Draws
 
         self._validate_params_values()
@@ -155,23 +156,15 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
         kl_scale = float(self.kl_weight) / n
         draws = Draws("train", noise)
 
+        def batch_loss(idx):
+            idx = idx.to(device)
+            loss = -self._log_likelihood(net(Xt[idx], draws, n_draws=1), yt[idx]).mean()
+            return loss + kl_scale * net.kl() if self.method == "vi" else loss
+
         def run_epoch(epoch: int) -> float:
             net.train()
-            total, rows = 0.0, 0
-            for idx in iterate_minibatches(n, batch, generator=order):
-                if len(idx) < 2 < n:
-                    continue  # batch normalisation in the feature extractor needs two rows
-                idx = idx.to(device)
-                out = net(Xt[idx], draws, n_draws=1)
-                loss = -self._log_likelihood(out, yt[idx]).mean()
-                if self.method == "vi":
-                    loss = loss + kl_scale * net.kl()
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(idx)
-                rows += len(idx)
-            return total / max(rows, 1)
+            # batch normalisation in the feature extractor needs two rows (when there are two)
+            return minibatch_pass(optimizer, n, batch, batch_loss, generator=order, min_rows=2 if n > 2 else 1)
 
         def validate() -> float:
             net.eval()

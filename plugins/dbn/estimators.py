@@ -27,7 +27,7 @@ from advisor.sdk import (
     declared_init,
     derive_seed,
     fit_scope,
-    iterate_minibatches,
+    minibatch_pass,
     numpy_rng,
     torch_generator,
     torch_seed,
@@ -204,18 +204,13 @@ class _FineTuned(_DBNBase):
         g_cpu = torch_generator(derive_seed(self.random_state, "finetune"))
         bs = int(min(self.batch_size, len(Xt)))
 
+        def batch_loss(idx):
+            idx = idx.to(self.device_)
+            return loss_fn(net(Xt[idx]), Yt[idx])
+
         def run_epoch(epoch):
             net.train()
-            total, count = 0.0, 0
-            for idx in iterate_minibatches(len(Xt), bs, generator=g_cpu):
-                idx = idx.to(self.device_)
-                loss = loss_fn(net(Xt[idx]), Yt[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-                count += len(idx)
-            return total / max(count, 1)
+            return minibatch_pass(opt, len(Xt), bs, batch_loss, generator=g_cpu)
 
         validate = None
         if len(valid_idx):
