@@ -44,9 +44,11 @@ GENERATION_BUDGET = 60.0
 # 6 (advisor only): the same on an idle machine (5 ran beside other work, at a load of 2-4 on
 # two cores), after the rest of the refactor; run with ADVISOR_LOAD_PLUGINS naming every
 # built-in plugin but arf, so that it compares the families protocol 4 compared.
+# Oracle 4: the same training as oracle 3, and the record keeps each test row's outcome
+# (benchmarks/oracle_rows.py) so that the report can call ties on the oracle's own test rows.
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
 PROTOCOL = 6
-PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 3}
+PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 4}
 # What a reader of the report must know about how the current advisor protocol was run.
 PROTOCOL_NOTE = ("The advisor runs of protocol 6 load every built-in plugin but arf (ADVISOR_LOAD_PLUGINS), so that they "
                  "compare the families the oracle ran; arf joins these tables with its own oracle runs.")
@@ -221,10 +223,18 @@ def run_advisor(job: dict, score, meta: dict) -> dict:
                         "checkpoints": (e.get("curve") or {}).get("checkpoints"),
                         "trials": (e.get("trials") or {}).get("total"),
                         "trial_seconds": round(sum(h[3] for h in (e.get("trials") or {}).get("history", [])), 3)})
-    return {"value": result["value"], "metrics": result["metrics"], "wall_s": round(wall, 2),
-            "family": rec.best_family, "ranking": entries, "profile": meta_features(rec.profile),
-            "warnings": rec.warnings[:5], "prior": getattr(rec, "prior", None), "elapsed_s": round(rec.elapsed_s, 3),
-            "rationale": rec.rationale, "budget_advice": getattr(rec, "budget_advice", None)}
+    out = {"value": result["value"], "metrics": result["metrics"], "wall_s": round(wall, 2),
+           "family": rec.best_family, "ranking": entries, "profile": meta_features(rec.profile),
+           "warnings": rec.warnings[:5], "prior": getattr(rec, "prior", None), "elapsed_s": round(rec.elapsed_s, 3),
+           "rationale": rec.rationale, "budget_advice": getattr(rec, "budget_advice", None)}
+    if job["kind"] == "oracle":
+        import oracle_rows
+
+        try:
+            out["rows"] = oracle_rows.outcomes(score, job["case"], rec.best_estimator_)
+        except Exception as exc:  # noqa: BLE001 - the value stands without its rows; the report says so
+            out["rows_error"] = repr(exc)[:300]
+    return out
 
 
 def run_prior(job: dict, score, meta: dict) -> dict:
