@@ -25,6 +25,7 @@ folder holding any of the files wins.
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,90 +36,9 @@ __all__ = ["ENV_VAR", "list_datasets", "load", "path", "datasets_dir"]
 
 ENV_VAR = "ADVISOR_DATASETS_DIR"
 
-# Keep in step with datasets/README.md and datasets/make_datasets.py.
-_DATASETS: dict[str, dict[str, Any]] = {
-    "iris": {
-        "file": "iris.csv",
-        "rows": 150,
-        "columns": 5,
-        "modality": "tabular",
-        "tasks": ("classify", "embed"),
-        "target": {"classify": "species", "embed": "species"},
-        "description": "Fisher's iris flowers: four measurements in cm and the species.",
-        "source": "scikit-learn load_iris (Fisher 1936; UCI Iris)",
-        "license": "BSD-3-Clause (scikit-learn); UCI: CC BY 4.0",
-    },
-    "diabetes": {
-        "file": "diabetes.csv",
-        "rows": 442,
-        "columns": 11,
-        "modality": "tabular",
-        "tasks": ("regress",),
-        "target": {"regress": "progression"},
-        "description": (
-            "Diabetes patients: age, sex, BMI, blood pressure and six blood serum measurements "
-            "(unscaled); target is disease progression one year after baseline."
-        ),
-        "source": "scikit-learn load_diabetes(scaled=False) (Efron et al. 2004)",
-        "license": "BSD-3-Clause (scikit-learn)",
-    },
-    "digits": {
-        "file": "digits.csv",
-        "rows": 1797,
-        "columns": 65,
-        "modality": "image",
-        "tasks": ("classify", "embed", "denoise", "generate"),
-        "target": {"classify": "label", "embed": "label", "denoise": "label", "generate": "label"},
-        "description": (
-            "Handwritten digits as 8x8 grey images: pixel columns p0..p63 in [0, 1] "
-            "(row-major), and the digit in label (10 classes)."
-        ),
-        "source": "scikit-learn load_digits (UCI Optical Recognition of Handwritten Digits)",
-        "license": "BSD-3-Clause (scikit-learn); UCI: CC BY 4.0",
-    },
-    "cars": {
-        "file": "cars.csv",
-        "rows": 406,
-        "columns": 9,
-        "modality": "tabular",
-        "tasks": ("classify", "regress", "generate"),
-        "target": {"classify": "origin", "regress": "mpg", "generate": None},
-        "description": (
-            "Cars of model years 1970-1982: name, fuel economy, engine, weight, acceleration, "
-            "year and origin (USA/Europe/Japan); mixed types with missing mpg and horsepower."
-        ),
-        "source": "StatLib cars (1983 ASA Data Exposition) via vega_datasets",
-        "license": "no licence stated by StatLib; vega_datasets MIT; UCI Auto MPG: CC BY 4.0",
-    },
-    "penguins": {
-        "file": "penguins.csv",
-        "rows": 344,
-        "columns": 8,
-        "modality": "tabular",
-        "tasks": ("classify", "generate", "embed"),
-        "target": {"classify": "species", "generate": None, "embed": "species"},
-        "description": (
-            "Palmer Archipelago penguins: species, island, bill, flipper and body mass "
-            "measurements, sex and year; mixed types with missing values."
-        ),
-        "source": "palmerpenguins (Gorman, Williams & Fraser 2014; Horst, Hill & Gorman 2020)",
-        "license": "CC0",
-    },
-    "sensors": {
-        "file": "sensors.csv",
-        "rows": 1000,
-        "columns": 8,
-        "modality": "tabular",
-        "tasks": ("detect", "denoise"),
-        "target": {"detect": "is_anomaly", "denoise": "is_anomaly"},
-        "description": (
-            "Synthetic readings of six correlated sensors driven by two latent factors, at three "
-            "sites; 3% anomalies (spikes and broken correlations) flagged in is_anomaly."
-        ),
-        "source": "synthetic, datasets/make_datasets.py (fixed seed)",
-        "license": "BSD-3-Clause (this project)",
-    },
-}
+# Name -> file, size, modality, tasks, target per task, description, source and licence; keep in
+# step with datasets/README.md and datasets/make_datasets.py.
+_DATASETS: dict[str, dict[str, Any]] = json.loads(resources.files("advisor").joinpath("datasets.json").read_text("utf-8"))
 
 
 def _known() -> str:

@@ -23,7 +23,7 @@ examples is `docs/plugins.md`. What it holds:
   `random_shift`;
   the deep estimator base `DeepEstimator` with its task classes `DeepClassifier`,
   `DeepRegressor`, `DeepEmbedder`, `DeepDenoiser` (a family adds its hyperparameters and
-  `_make_net`), and `deep_estimator` to build the one a task needs from a profile; convolution blocks `conv_layers`, `odd_kernel`, `global_pool`, `BottleneckAutoencoder`;
+  `_make_net`), and `deep_estimator` to build the one a task needs from a profile; convolution blocks `conv_layers`, `odd_kernel`, `global_pool`, `StagedTrunk`, `BottleneckAutoencoder`;
 - hyperparameters declared once: `declared_init` builds an `__init__` scikit-learn reads from a
   table of defaults; `DEEP_TRAINING` and `deep_training(...)` are the deep base's options.
 """
@@ -72,6 +72,7 @@ _LAZY = {
     "odd_kernel": "advisor.nn.blocks",
     "global_pool": "advisor.nn.blocks",
     "BottleneckAutoencoder": "advisor.nn.blocks",
+    "StagedTrunk": "advisor.nn.blocks",
 }
 
 __all__ = [

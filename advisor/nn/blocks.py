@@ -30,6 +30,20 @@ def global_pool(h: torch.Tensor) -> torch.Tensor:
     return torch.cat([flat.mean(dim=2), flat.amax(dim=2)], dim=1)
 
 
+class StagedTrunk(nn.Module):
+    """Base of a convolutional trunk built stage by stage. It keeps the map size and the width
+    after every stage, which a decoder needs to mirror the trunk (`BottleneckAutoencoder`)."""
+
+    def _keep_stages(self, size, widths, stages) -> None:
+        """`size`: the input map's; `widths`: those recorded before the first stage (the stem's);
+        `stages`: (block, map size after it, width after it) in order."""
+        self.sizes = [list(size)] + [list(after) for _, after, _ in stages]
+        self.widths = list(widths) + [width for _, _, width in stages]
+        self.blocks = nn.Sequential(*(block for block, _, _ in stages))
+        self.out_channels = self.widths[-1]
+        self.out_size = self.sizes[-1]
+
+
 class BottleneckAutoencoder(nn.Module):
     """A convolutional trunk, a linear bottleneck, and a decoder that upsamples back to the input.
 

@@ -17,20 +17,17 @@ from __future__ import annotations
 
 from torch import nn
 
-from advisor.sdk import BottleneckAutoencoder, conv_layers, global_pool, odd_kernel
+from advisor.sdk import BottleneckAutoencoder, StagedTrunk, conv_layers, global_pool, odd_kernel
 
 
-class ConvTrunk(nn.Module):
+class ConvTrunk(StagedTrunk):
     """Convolution blocks with pooling; remembers the map sizes so a decoder can mirror them."""
 
     def __init__(self, dim, in_channels, spatial_shape, channels, n_blocks, kernel_size):
         super().__init__()
         Conv, Norm, Pool = conv_layers(dim)
         size = [int(s) for s in spatial_shape]
-        self.sizes = [list(size)]
-        self.widths = []
-        blocks = []
-        c_in = in_channels
+        stages, c_in = [], in_channels
         for i in range(max(int(n_blocks), 1)):
             c_out = int(channels) * 2 ** min(i, 2)
             k = odd_kernel(kernel_size, size)
@@ -45,13 +42,9 @@ class ConvTrunk(nn.Module):
             if min(size) >= 4:
                 layers.append(Pool(2))
                 size = [s // 2 for s in size]
-            blocks.append(nn.Sequential(*layers))
-            self.sizes.append(list(size))
-            self.widths.append(c_out)
+            stages.append((nn.Sequential(*layers), size, c_out))
             c_in = c_out
-        self.blocks = nn.Sequential(*blocks)
-        self.out_channels = c_in
-        self.out_size = size
+        self._keep_stages(spatial_shape, [], stages)
 
     def forward(self, x):
         return self.blocks(x)

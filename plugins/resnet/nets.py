@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from advisor.sdk import BottleneckAutoencoder, conv_layers, global_pool, odd_kernel
+from advisor.sdk import BottleneckAutoencoder, StagedTrunk, conv_layers, global_pool, odd_kernel
 
 
 # -- tables -----------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class BasicBlock(nn.Module):
         return self.act(self.body(x) + self.skip(x))
 
 
-class ResConvTrunk(nn.Module):
+class ResConvTrunk(StagedTrunk):
     """Stem convolution and `n_blocks` basic blocks; later blocks halve the map and double the
     width (up to 4x) while the map is at least 4 wide."""
 
@@ -125,21 +125,15 @@ class ResConvTrunk(nn.Module):
         size = [int(s) for s in spatial_shape]
         k = odd_kernel(kernel_size, size)
         self.stem = nn.Sequential(Conv(in_channels, channels, k, padding=k // 2, bias=False), Norm(channels), nn.ReLU())
-        self.sizes = [list(size)]
-        self.widths = [int(channels)]
-        blocks, c_in = [], int(channels)
+        stages, c_in = [], int(channels)
         for i in range(max(int(n_blocks), 1)):
             stride = 2 if i > 0 and min(size) >= 4 else 1
             c_out = int(channels) * 2 ** min(i, 2) if stride == 2 or i == 0 else c_in
             if stride == 2:
                 size = [(s + 1) // 2 for s in size]
-            blocks.append(BasicBlock(dim, c_in, c_out, odd_kernel(kernel_size, size), stride))
-            self.sizes.append(list(size))
-            self.widths.append(c_out)
+            stages.append((BasicBlock(dim, c_in, c_out, odd_kernel(kernel_size, size), stride), size, c_out))
             c_in = c_out
-        self.blocks = nn.Sequential(*blocks)
-        self.out_channels = c_in
-        self.out_size = size
+        self._keep_stages(spatial_shape, [int(channels)], stages)
 
     def forward(self, x):
         return self.blocks(self.stem(x))
