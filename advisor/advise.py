@@ -177,7 +177,8 @@ def recommend(
     prior_summary["guided"] = guidance is not None
     if prior_line:
         lines.append(prior_line)
-    estimator = wrap(estimator, dataset.cleaner, task)
+    conditioned = dataset.conditioned_on
+    estimator = wrap(estimator, dataset.cleaner, task, conditioned, dataset.X[conditioned] if conditioned else None)
     plugin_versions = {p.name: p.version for p in registry.plugins}
     rec = Recommendation(
         task=task,
@@ -229,7 +230,8 @@ def _report_on_test(search: Search, dataset, splits, config, finish_by: float, e
 
     X_test, y_test, labels_test = splits.take(dataset, "test")
     ctx = EvalContext(task=config.task, seed=config.seed + 1, noise_std=config.noise_std, image_shape=dataset.profile.image_shape,
-                      modality=dataset.profile.modality, labels=labels_test, train_X=search.X_train, train_y=search.y_train)
+                      modality=dataset.profile.modality, labels=labels_test, train_X=search.X_train, train_y=search.y_train,
+                      target=dataset.conditioned_on, ml_efficiency=True)
     runs = {r.name: r for r in search.runs}
     late = []
     for entry in entries:

@@ -169,12 +169,14 @@ class AdvisorPipeline(Pipeline):
     A scikit-learn Pipeline, so `predict`, `predict_proba`, `predict(X, return_std=True)`,
     `score_samples` and `transform` take the user's raw rows; `sample` (generate) hands the
     model's rows back through the cleaner's inverse, and `transform` of a denoiser returns rows
-    in the input's form.
+    in the input's form. A generator fitted on a table with its `target` column also draws rows
+    for given target values (`sample(n, y=...)`, advisor.conditional).
     """
 
-    def __init__(self, steps, *, task=None, transform_input=None, memory=None, verbose=False):
+    def __init__(self, steps, *, task=None, target=None, transform_input=None, memory=None, verbose=False):
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
         self.task = task
+        self.target = target
 
     @property
     def cleaner(self) -> InputCleaner:
@@ -185,9 +187,28 @@ class AdvisorPipeline(Pipeline):
         return self.steps[-1][1]
 
     @available_if(lambda self: hasattr(self.steps[-1][1], "sample"))
-    def sample(self, n, random_state=None):
-        """`n` generated rows with the user's columns (dates as dates), or images as arrays."""
-        return self.cleaner.inverse_transform(self.model.sample(n, random_state=random_state))
+    def sample(self, n, random_state=None, y=None):
+        """`n` generated rows with the user's columns (dates as dates), or images as arrays.
+
+        A generator fitted with a target column draws the target from its training rows'
+        values and the rest of each row given it, so the target keeps its real distribution.
+        `y`: the target's value for every row (one value), or one per row; a categorical target
+        takes only values seen in training. See advisor.conditional.
+        """
+        from advisor.conditional import ConditioningError, drawn_values, numeric_target, sample_given, wanted_values
+
+        values = getattr(self, "target_values_", None)  # models saved before conditioning lack it
+        if y is None and values is None:
+            return self.cleaner.inverse_transform(self.model.sample(n, random_state=random_state))
+        if values is None:
+            raise ConditioningError("sampling for given y needs a generator fitted with a target column (--target COL)")
+        numeric = numeric_target(values)
+        if y is None:
+            wanted = drawn_values(values, n, np.random.default_rng(random_state))
+        else:
+            wanted = wanted_values(y, n, self.target, None if numeric else sorted(set(values), key=str))
+        rows = sample_given(self.model, self.target, wanted, numeric, random_state=random_state, fill=y is None)
+        return self.cleaner.inverse_transform(rows)
 
     def transform(self, X, **params):
         out = super().transform(X, **params)
@@ -196,6 +217,13 @@ class AdvisorPipeline(Pipeline):
         return out
 
 
-def wrap(model, cleaner: InputCleaner, task: str) -> AdvisorPipeline:
-    """The returned model: the fitted cleaner in front of the fitted family estimator."""
-    return AdvisorPipeline([("clean", cleaner), ("model", model)], task=task)
+def wrap(model, cleaner: InputCleaner, task: str, target: str | None = None, target_values=None) -> AdvisorPipeline:
+    """The returned model: the fitted cleaner in front of the fitted family estimator. A generator
+    whose table holds the `target` column keeps that column's training values (`target_values`,
+    as the model's table holds them), to draw the target from and to check wanted values."""
+    from advisor.conditional import kept_values
+
+    pipeline = AdvisorPipeline([("clean", cleaner), ("model", model)], task=task, target=target)
+    if target is not None and target_values is not None:
+        pipeline.target_values_ = kept_values(target_values)
+    return pipeline

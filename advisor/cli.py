@@ -253,14 +253,22 @@ def _read_rows(data: str):
 @click.option("-n", "n_rows", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("-o", "--output", help="CSV file to write (default: stdout).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--given", "given", metavar="VALUE",
+              help="Draw every row for this value of the target the model was fitted with (--target).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-def sample(model, n_rows, output, seed, force):
+def sample(model, n_rows, output, seed, given, force):
     """Draw rows from a saved generate model."""
+    from advisor.conditional import ConditioningError, typed_value
+
     _check_output(output, force, "--output")
     rec = _load_model(model)
     if rec.task != "generate" or not hasattr(rec.best_estimator_, "sample"):
         raise InputError(f"{model}: a {rec.task} model cannot sample; use predict or transform")
-    out = rec.best_estimator_.sample(n_rows, random_state=seed)
+    try:
+        y = None if given is None else typed_value(given, getattr(rec.best_estimator_, "target_values_", None), rec.target)
+        out = rec.best_estimator_.sample(n_rows, random_state=seed, y=y)
+    except ConditioningError as exc:
+        raise InputError(f"--given: {exc}") from None
     import numpy as np
 
     if not hasattr(out, "columns"):

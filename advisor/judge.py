@@ -81,7 +81,7 @@ def judge(search, dataset, config, stop_at: float, budget_s: float) -> None:
     use_cv = cv_applies(task, len(development))
     ctx = EvalContext(task=task, seed=config.seed + 2, noise_std=config.noise_std, image_shape=dataset.profile.image_shape,
                       modality=dataset.profile.modality, labels=search.labels_valid, train_X=search.X_train, train_y=search.y_train,
-                      c2st_chunks=2 if task == "generate" else 1)
+                      c2st_chunks=2 if task == "generate" else 1, target=dataset.conditioned_on, ml_efficiency=True)
     for run in order:
         selection = None
         if use_cv and run.name in in_reach:

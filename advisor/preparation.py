@@ -44,6 +44,12 @@ class Dataset:
     cleaner: InputCleaner | None = None
 
     @property
+    def conditioned_on(self) -> str | None:
+        """The target column a generator learns with the rest of the table and can be sampled
+        for (advisor.conditional); None for other tasks, or when the target is not a column."""
+        return self.target if self.task == "generate" and self.target in self.X.columns else None
+
+    @property
     def image_shape(self):
         return self.profile.image_shape
 

@@ -109,6 +109,9 @@ def plan(args, score, bdir: Path) -> list[dict]:
             jobs.append({"kind": "peer", "tool": "hgb_default", "budget": 0, **common})
         if "generation" in args.parts and task == "generate":
             jobs.append({"kind": "advisor", "budget": GENERATION_BUDGET, **unguided})
+            if meta.get("target") and not meta.get("image_shape"):
+                # The same with the label as the target (--target): rows drawn given it.
+                jobs.append({"kind": "advisor", "budget": GENERATION_BUDGET, "target": meta["target"], **unguided})
             tools = [t for t in peers.GENERATION if not (meta.get("image_shape") and t != "synthcity_ddpm")]
             jobs += [{"kind": "peer", "tool": t, "budget": GENERATION_BUDGET, **common} for t in tools]
         if "other" in args.parts and task in ("detect", "embed", "denoise"):
@@ -200,8 +203,8 @@ def run_advisor(job: dict, score, meta: dict) -> dict:
 
     train = score.load_case(job["case"])[0]
     kwargs = {"budget": job["budget"], "seed": 0, **shape_options(meta)}
-    if fit_target(meta):
-        kwargs["target"] = fit_target(meta)
+    if fit_target(meta) or job.get("target"):
+        kwargs["target"] = fit_target(meta) or job["target"]
     if meta["task"] == "denoise":
         kwargs["noise_std"] = meta.get("noise_sigma") or 0.2
     if job.get("family"):

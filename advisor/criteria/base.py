@@ -24,6 +24,8 @@ class EvalContext:
     train_y: pd.Series | None = None  # their target: the class-prior and marginal baselines
     c2st_chunks: int = 1  # generate: synthetic chunks of len(X) rows, each against all real rows
     modality: str = "tabular"  # embed: which perturbations keep a row's meaning
+    target: str | None = None  # generate: the target column rows are drawn for (advisor.conditional)
+    ml_efficiency: bool = False  # generate with a target: also measure the ML-efficiency gap (two model fits)
     _cache: dict = field(default_factory=dict)
 
 

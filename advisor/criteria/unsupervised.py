@@ -61,9 +61,21 @@ def c2st_score(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: in
     return 1 - 2 * abs(auc - 0.5), auc, spread
 
 
+def _draw(est, n: int, ctx):
+    """`n` rows as the returned model draws them: a table with a target column draws the target
+    from the training rows' values and the rest of the row given it (advisor.conditional)."""
+    if ctx.target is None or ctx.train_X is None:
+        return est.sample(n, random_state=ctx.seed)
+    from advisor.conditional import drawn_values, numeric_target, sample_given
+
+    values = ctx.train_X[ctx.target].dropna()
+    wanted = drawn_values(values, n, np.random.default_rng(ctx.seed))
+    return sample_given(est, ctx.target, wanted, numeric_target(values), random_state=ctx.seed, fill=True)
+
+
 def generate(est, X, y, ctx):
     n = max(len(X) * max(ctx.c2st_chunks, 1), 500)
-    samples, t = timed(est.sample, n, random_state=ctx.seed)
+    samples, t = timed(_draw, est, n, ctx)
     synth = _as_rows(samples, list(X.columns), ctx.image_shape)
     if len(synth) != n:
         raise FamilyError(f"sample({n}) returned {len(synth)} rows")
@@ -96,7 +108,42 @@ def generate(est, X, y, ctx):
         # the fidelity is cut in proportion to memorisation beyond that of held-out real rows.
         score = score * max(0.0, 1 - 2 * excess)
         metrics["memorization_penalty"] = round(1 - max(0.0, 1 - 2 * excess), 4)
+        if ctx.target is not None and ctx.ml_efficiency:
+            metrics.update(ml_efficiency(synth, ctx.train_X, X, ctx.target, ctx.seed))
     return score, coverage, metrics, n
+
+
+def ml_efficiency(synthetic: pd.DataFrame, train: pd.DataFrame, held_out: pd.DataFrame, target: str, seed: int = 0) -> dict:
+    """Machine-learning efficiency (Xu et al., 2019; TabDDPM's main metric): a gradient-boosting
+    model trained on the generated rows, and one on the real training rows, both predict the
+    target of held-out real rows; the gap is how much the real rows' model does better
+    (accuracy for a categorical target, R² for a numeric one; lower is better, about 0 is ideal)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import accuracy_score, r2_score
+
+    from advisor.conditional import numeric_target
+
+    numeric = numeric_target(train[target].dropna())
+    enc = TabularEncoder(numeric="standard", max_levels=50).fit(train.drop(columns=[target]))
+    features = enc.transform(held_out.drop(columns=[target]))
+    truth = held_out[target]
+    kept = truth.notna().to_numpy()
+    scores = {}
+    for name, rows in (("synthetic", synthetic), ("real", train)):
+        rows = rows[rows[target].notna()]
+        if numeric:
+            model = HistGradientBoostingRegressor(max_iter=100, random_state=seed)
+            model.fit(enc.transform(rows.drop(columns=[target])), rows[target].astype(float))
+            scores[name] = float(r2_score(truth[kept].astype(float), model.predict(features[kept])))
+        elif rows[target].astype(str).nunique() < 2:
+            scores[name] = float(np.mean(truth[kept].astype(str) == str(rows[target].iloc[0]))) if len(rows) else 0.0
+        else:
+            model = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+            model.fit(enc.transform(rows.drop(columns=[target])), rows[target].astype(str))
+            scores[name] = float(accuracy_score(truth[kept].astype(str), model.predict(features[kept])))
+    kind = "r2" if numeric else "accuracy"
+    return {f"mle_{kind}_synthetic": scores["synthetic"], f"mle_{kind}_real": scores["real"],
+            "mle_gap": scores["real"] - scores["synthetic"]}
 
 
 def _memorisation(enc, ctx, S, R):

@@ -77,6 +77,7 @@ class Search(TrialRunner, StudyStore):
             modality=data.profile.modality,
             labels=self.labels_valid,
             train_X=self.X_train,
+            target=data.conditioned_on,
         )
 
     # -- time --------------------------------------------------------------------------------

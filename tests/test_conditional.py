@@ -1,0 +1,115 @@
+"""Rows drawn for given target values (advisor.conditional): exact for the model's joint
+distribution, the target's own distribution kept by default, and one-line errors for values the
+model cannot give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import main
+from advisor.conditional import ConditioningError, sample_given, wanted_values
+from advisor.criteria.unsupervised import ml_efficiency
+
+
+class TwoClasses:
+    """A generator whose rows are class "a" with x near 0 (90 %) or class "b" with x near 10."""
+
+    def sample(self, n, random_state=None):
+        rng = np.random.default_rng(random_state)
+        label = np.where(rng.random(n) < 0.1, "b", "a")
+        return pd.DataFrame({"x": np.where(label == "b", 10.0, 0.0) + rng.normal(0, 0.1, n), "label": label})
+
+
+class NumericTarget:
+    """A generator whose target y is uniform on [0, 100] and whose x is y plus a little noise."""
+
+    def sample(self, n, random_state=None):
+        rng = np.random.default_rng(random_state)
+        y = rng.uniform(0, 100, n)
+        return pd.DataFrame({"x": y + rng.normal(0, 0.5, n), "y": y})
+
+
+def test_rejection_gives_the_models_rows_for_each_wanted_class_in_order():
+    rows = sample_given(TwoClasses(), "label", ["b", "a", "b", "b"], numeric=False, random_state=0)
+    assert rows["label"].tolist() == ["b", "a", "b", "b"]
+    assert np.allclose(rows["x"], [10, 0, 10, 10], atol=1)
+
+
+def test_a_class_the_model_never_makes_is_an_error_when_asked_and_filled_when_drawn():
+    with pytest.raises(ConditioningError, match="too rare"):
+        sample_given(TwoClasses(), "label", ["c"] * 5, numeric=False, random_state=0)
+    rows = sample_given(TwoClasses(), "label", ["a", "c", "c"], numeric=False, random_state=0, fill=True)
+    assert len(rows) == 3 and rows["label"].iloc[0] == "a"
+
+
+def test_a_numeric_target_takes_the_rows_drawn_nearest_to_each_value():
+    rows = sample_given(NumericTarget(), "y", [10.0, 90.0, 50.0], numeric=True, random_state=0)
+    assert rows["y"].tolist() == [10.0, 90.0, 50.0]
+    assert np.allclose(rows["x"], [10, 90, 50], atol=2)
+
+
+@pytest.mark.parametrize(("y", "levels", "message"), [
+    ("c", ["a", "b"], "c is not a value of label seen in training"),
+    (["a", "b"], ["a", "b"], "y has 2 values for 3 rows"),
+    ("ten", None, "label is numeric"),
+])
+def test_wanted_values_say_what_is_wrong(y, levels, message):
+    with pytest.raises(ConditioningError, match=message):
+        wanted_values(y, 3, "label", levels)
+
+
+def test_ml_efficiency_gap_is_small_for_faithful_rows_and_large_for_shuffled_labels():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    real = pd.DataFrame({"x": x, "label": np.where(x > 0, "pos", "neg")})
+    train, held_out = real.iloc[:400], real.iloc[400:]
+    faithful = ml_efficiency(train.sample(frac=1, random_state=1), train, held_out, "label")
+    shuffled = train.assign(label=rng.permutation(train["label"].to_numpy()))
+    broken = ml_efficiency(shuffled, train, held_out, "label")
+    assert abs(faithful["mle_gap"]) < 0.02
+    assert broken["mle_gap"] > 0.3
+
+
+@pytest.fixture(scope="module")
+def penguin_generator(tmp_path_factory):
+    """A generator fitted on penguins with species as the target, saved as the CLI saves it."""
+    import advisor
+    from advisor import datasets
+
+    frame = datasets.load("penguins")
+    rec = advisor.recommend(frame, "generate", target="species", budget=8, families="smote", seed=0, max_trials=2)
+    path = tmp_path_factory.mktemp("model") / "penguins.skops"
+    rec.save(path)
+    return frame, rec, path
+
+
+def test_a_generator_fitted_with_a_target_samples_for_given_values(penguin_generator):
+    frame, rec, _ = penguin_generator
+    rows = rec.best_estimator_.sample(200, random_state=0, y="Gentoo")
+    assert set(rows["species"]) == {"Gentoo"}
+    gentoo, others = frame[frame.species == "Gentoo"], frame[frame.species != "Gentoo"]
+    assert abs(rows["flipper_length_mm"].mean() - gentoo["flipper_length_mm"].mean()) < 4
+    assert rows["flipper_length_mm"].mean() > others["flipper_length_mm"].mean() + 10
+    assert rec.ranking_entries[0]["metrics"]["mle_gap"] < 0.1  # the ML-efficiency gap is reported
+
+
+def test_by_default_the_target_keeps_its_real_distribution(penguin_generator):
+    frame, rec, _ = penguin_generator
+    drawn = rec.best_estimator_.sample(2000, random_state=0)["species"].value_counts(normalize=True)
+    real = frame["species"].value_counts(normalize=True)
+    assert np.allclose(drawn.reindex(real.index), real, atol=0.04)
+
+
+def test_the_command_line_samples_for_a_given_value_and_refuses_an_unknown_one(penguin_generator, tmp_path):
+    _, _, path = penguin_generator
+    out = tmp_path / "rows.csv"
+    result = CliRunner().invoke(main, ["sample", str(path), "-n", "20", "--given", "Adelie", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out)["species"]) == {"Adelie"}
+    result = CliRunner().invoke(main, ["sample", str(path), "-n", "20", "--given", "Emperor"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Error: --given: Emperor is not a value of species seen in training (seen: Adelie, Chinstrap, Gentoo)"]
