@@ -21,7 +21,7 @@ import pandas as pd
 # (with the share it found) after this many rows of the model's in all.
 MAX_DRAWN_ROWS = 200_000
 NEAREST_POOL = 20  # numeric target: candidate rows drawn per wanted row
-FILL_DRAWS = 20  # drawing for the target's own distribution: rows drawn per row wanted, at most
+FILL_DRAWS = 5  # drawing for the target's own distribution: rows drawn per row wanted, at most (bounds the cost in every trial)
 KEPT_VALUES = 10_000  # target values a fitted model keeps to draw the target's distribution from
 
 
@@ -107,20 +107,25 @@ def _rejection(model, column: str, values: list, seed: np.random.Generator, fill
     for i, v in enumerate(values):
         places[str(v)].append(i)
     pieces, slots = [], []
-    drawn, batch = 0, max(len(values), 64)
+    seen = defaultdict(int)  # rows of each wanted value drawn so far: its rate under the model
+    drawn, batch = 0, len(values) + len(values) // 4 + 64
     limit = MAX_DRAWN_ROWS if fill_after is None else min(fill_after, MAX_DRAWN_ROWS)
     while places and drawn < limit:
         rows = _draw(model, batch, seed)
         drawn += len(rows)
         labels = rows[column].astype(str).to_numpy()
         for key in list(places):
-            hits = np.flatnonzero(labels == key)[: len(places[key])]
+            matches = np.flatnonzero(labels == key)
+            seen[key] += len(matches)
+            hits = matches[: len(places[key])]
             pieces.append(rows.iloc[hits])
             slots.extend(places[key][: len(hits)])
             places[key] = places[key][len(hits):]
             if not places[key]:
                 del places[key]
-        batch = max(min(2 * batch, limit - drawn), 1)
+        # The next batch: enough for the value that needs the most draws at its rate so far.
+        needed = max((len(places[k]) * drawn / max(seen[k], 1) for k in places), default=0)
+        batch = int(np.clip(1.2 * needed + 64, 64, max(limit - drawn, 1)))
     if places and fill_after is not None:
         rest = [slot for key in places for slot in places[key]]
         pieces.append(_draw(model, len(rest), seed))

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 PREDICTION = ("flaml", "autogluon", "hgb_default")
-GENERATION = ("sdv_gaussian_copula", "sdv_ctgan", "sdv_tvae", "synthcity_ddpm")
+GENERATION = ("sdv_gaussian_copula", "sdv_ctgan", "sdv_tvae", "synthcity_ddpm", "synthcity_arf")
 DETECTION = ("isolation_forest", "ecod")
 EMBEDDING = ("pca16",)
 DENOISING = ("pca_recon",)
 FLAML_LEARNERS = ["lgbm", "rf", "xgboost", "extra_tree", "xgb_limitdepth", "lrl1"]  # lrl1: classification only
-MODULES = {"flaml": "flaml", "autogluon": "autogluon.tabular", "ecod": "pyod", "synthcity_ddpm": "synthcity"}
+MODULES = {"flaml": "flaml", "autogluon": "autogluon.tabular", "ecod": "pyod", "synthcity_ddpm": "synthcity", "synthcity_arf": "synthcity"}
 MODULES.update({t: "sdv" for t in GENERATION if t.startswith("sdv_")})
 
 
@@ -148,7 +148,7 @@ class SynthcityDDPM:
     """synthcity's TabDDPM plugin, with as many iterations as the budget allows (timed on 50).
 
     Runs only where synthcity is installed; its 0.2 releases pin torch < 2.3, so `scripts/bench`
-    does not install it beside the project's torch.
+    installs it in an environment of its own (.venv-synthcity) and runs its jobs there.
     """
 
     def __init__(self, budget: float):
@@ -162,6 +162,24 @@ class SynthcityDDPM:
         per_iter = (time.perf_counter() - t0) / 50
         self.n_iter_ = int(np.clip(self.budget / max(per_iter, 1e-3), 50, 10_000))
         self.model_ = Plugins().get("ddpm", n_iter=self.n_iter_)
+        self.model_.fit(frame)
+        return self
+
+    def sample(self, n):
+        return self.model_.generate(count=int(n)).dataframe()
+
+
+class SynthcityARF:
+    """synthcity's adversarial random forest plugin (arfpy, Watson et al., 2023) with its
+    defaults: it trains until its own stopping rule, in seconds on these tables."""
+
+    def __init__(self, budget: float):
+        self.budget = budget
+
+    def fit(self, frame):
+        from synthcity.plugins import Plugins
+
+        self.model_ = Plugins().get("arf")
         self.model_.fit(frame)
         return self
 
@@ -205,6 +223,8 @@ def make(tool: str, meta: dict, budget: float, score):
         return SDVGenerator(tool.removeprefix("sdv_"), budget)
     if tool == "synthcity_ddpm":
         return SynthcityDDPM(budget)
+    if tool == "synthcity_arf":
+        return SynthcityARF(budget)
     if tool == "ecod":
         return ECODDetector(meta, score)
     train = score.load_case(meta["name"])[0]

@@ -54,6 +54,7 @@ PROTOCOL_NOTE = ("The advisor runs of protocol 6 load every built-in plugin but 
                  "compare the families the oracle ran; arf joins these tables with its own oracle runs.")
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
+SYNTHCITY_PYTHON = ROOT / ".venv-synthcity" / "bin" / "python"  # made by scripts/bench
 
 
 def key(job: dict) -> str:
@@ -61,9 +62,11 @@ def key(job: dict) -> str:
 
 
 def done_keys() -> set[str]:
+    """Jobs recorded already; a peer skipped for want of its package is tried again."""
     if not RECORDS.exists():
         return set()
-    return {json.loads(line)["key"] for line in RECORDS.read_text().splitlines() if line.strip()}
+    records = (json.loads(line) for line in RECORDS.read_text().splitlines() if line.strip())
+    return {r["key"] for r in records if "skipped" not in r}
 
 
 # -- planning ------------------------------------------------------------------------------------
@@ -313,7 +316,10 @@ def meta_features(profile) -> dict:
 
 # -- orchestration -------------------------------------------------------------------------------
 def execute(job: dict, python: str) -> dict:
-    """Run one job in a fresh process with its own advisor home; never raise."""
+    """Run one job in a fresh process with its own advisor home; never raise. synthcity's jobs
+    run in its own environment where there is one (its torch pin clashes with the project's)."""
+    if str(job.get("tool", "")).startswith("synthcity_") and SYNTHCITY_PYTHON.exists():
+        python = str(SYNTHCITY_PYTHON)
     timeout = job.get("budget", 0) * 1.5 + SLACK_S
     with tempfile.TemporaryDirectory(prefix="advisor-bench-") as home:
         env = dict(os.environ, ADVISOR_HOME=home, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1",
