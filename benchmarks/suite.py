@@ -159,7 +159,8 @@ def long_oracle_jobs(all_cases) -> list[dict]:
     for line in RECORDS.read_text().splitlines() if RECORDS.exists() else []:
         r = json.loads(line)
         j = r["job"]
-        if j["kind"] not in OWN_KINDS or j.get("protocol") != PROTOCOLS[j["kind"]] or j["case"] not in folders:
+        if (j["kind"] not in OWN_KINDS or j.get("protocol") != PROTOCOLS[j["kind"]] or j["case"] not in folders
+                or j["case"].startswith("bundled_")):  # the oracle runs on the public cases only
             continue
         if (j["kind"] == "oracle" and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR
                 and r.get("wall_s", 0) > BUDGET_BOUND * j["budget"]):

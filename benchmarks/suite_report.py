@@ -272,7 +272,7 @@ def oracle_runs_by_family(records: list[dict]) -> dict:
     out = defaultdict(dict)
     for r in records:
         j = r["job"]
-        if j["kind"] == "oracle" and r.get("value") is not None:
+        if j["kind"] == "oracle" and r.get("value") is not None and not j["case"].startswith("bundled_"):
             if j["budget"] >= out[j["case"]].get(j["family"], {"job": {"budget": 0}})["job"]["budget"]:
                 out[j["case"]][j["family"]] = r
     return out
