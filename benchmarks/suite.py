@@ -44,14 +44,16 @@ GENERATION_BUDGET = 60.0
 # 6 (advisor only): the same on an idle machine (5 ran beside other work, at a load of 2-4 on
 # two cores), after the rest of the refactor; run with ADVISOR_LOAD_PLUGINS naming every
 # built-in plugin but arf, so that it compares the families protocol 4 compared.
+# 7 (advisor only): every built-in plugin, arf included (the oracle runs arf too), with the
+# diffusion family's U-Net as its first try on images to generate, and conditional generation.
 # Oracle 4: the same training as oracle 3, and the record keeps each test row's outcome
 # (benchmarks/oracle_rows.py) so that the report can call ties on the oracle's own test rows.
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
-PROTOCOL = 6
+PROTOCOL = 7
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 4}
 # What a reader of the report must know about how the current advisor protocol was run.
-PROTOCOL_NOTE = ("The advisor runs of protocol 6 load every built-in plugin but arf (ADVISOR_LOAD_PLUGINS), so that they "
-                 "compare the families the oracle ran; arf joins these tables with its own oracle runs.")
+PROTOCOL_NOTE = ("The advisor runs of protocol 7 load every built-in plugin, arf included; the oracle ran every family "
+                 "the advisor could pick, arf among them.")
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 SYNTHCITY_PYTHON = ROOT / ".venv-synthcity" / "bin" / "python"  # made by scripts/bench

@@ -37,7 +37,7 @@ VALID_SIGMAS = (0.1, 0.3, 1.0, 3.0)  # noise levels of the validation loss, in m
 MIN_STEPS_PER_EPOCH = 8  # tiny tables repeat their rows so that an epoch is worth a report
 CHUNK = 20_000  # rows per forward pass when sampling or scoring
 DEFAULTS = {"table": (256, 3), "unet": (32, 1), "image_mlp": (256, 3), "numeric": (128, 2)}  # (width, depth) when None
-SMALL_IMAGE = 256  # values per image up to which architecture="auto" picks the MLP
+SMALL_IMAGE = 256  # values per image up to which architecture="auto" picks the MLP (not to generate)
 
 
 def _fresh_seed() -> int:
@@ -46,6 +46,8 @@ def _fresh_seed() -> int:
 
 class _DiffusionBase(TorchStateMixin, BaseEstimator):
     """Training, persistence and sampling plumbing shared by the three task estimators."""
+
+    _mlp_for_small_images = True  # architecture="auto" on images of up to SMALL_IMAGE values
 
     _torch_modules = ("net_",)
 
@@ -93,7 +95,7 @@ class _DiffusionBase(TorchStateMixin, BaseEstimator):
         if kind != "image":
             arch = "mlp"
         elif arch == "auto":
-            arch = "mlp" if int(np.prod(self.image_shape)) <= SMALL_IMAGE else "unet"
+            arch = "mlp" if self._mlp_for_small_images and int(np.prod(self.image_shape)) <= SMALL_IMAGE else "unet"
         self.architecture_ = arch
         width, depth = DEFAULTS["unet" if arch == "unet" else "image_mlp" if kind == "image" else kind]
         self.width_ = int(self.width if self.width is not None else width)
@@ -225,8 +227,9 @@ _COMMON_DOC = """
         image_shape: (H, W) or (H, W, C) to treat the columns (or an (N, H, W[, C]) array) as
             images and use a U-Net; None for tables (a residual MLP).
         architecture: images only: "unet" (a small U-Net), "mlp" (the residual MLP on
-            flattened pixels: far cheaper on small images) or "auto" (the MLP up to 256 values
-            per image, the U-Net above). Tables always use the MLP.
+            flattened pixels: far cheaper on small images) or "auto" (the U-Net to generate;
+            to denoise and detect, the MLP up to 256 values per image, the U-Net above). Tables
+            always use the MLP.
         width, depth: MLP units and residual blocks, or U-Net base channels and residual blocks
             per resolution; None picks 256/3 (tables and the image MLP), 32/1 (U-Net).
         diffusion_steps: steps T of the training schedule (not named `steps`, which marks a Pipeline).

@@ -34,6 +34,7 @@ class DiffusionGenerator(_DiffusionBase):
     """
 
     __doc__ += _COMMON_DOC
+    _mlp_for_small_images = False  # see DiffusionFamily.default_params: the U-Net generates far better
 
     __init__ = declared_init({"image_shape": None, **_NETWORK, "sample_steps": 25, "eta": 1.0, **_TRAINING, "numeric": "quantile", "max_levels": 100, **_STOPPING}, keyword_only=False)
 

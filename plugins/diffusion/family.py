@@ -67,7 +67,10 @@ class DiffusionFamily(Family):
         })
 
     def default_params(self, task, profile):
-        if self._small_image(profile):
+        # Generating 8x8 digits (gen_digits, one core, 45 s of training), the U-Net below scored
+        # C2ST 0.47 where this MLP scored 0.06 and the Gaussian mixture 0.28: the MLP's cheaper
+        # steps do not make up for a net that knows no neighbouring pixels. Denoising keeps it.
+        if self._small_image(profile) and task != "generate":
             params = {"architecture": "mlp", "width": 256, "depth": 3, "lr": 2e-3, "batch_size": 128}
         elif self._image(profile):
             params = {"architecture": "unet", "unet_width": 32, "unet_depth": 1, "lr": 1e-3, "batch_size": 64}
