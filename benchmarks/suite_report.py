@@ -32,6 +32,7 @@ GRACE = lambda budget: max(5.0, 0.1 * budget)  # noqa: E731 - the budget rule of
 DEFAULT_BUDGET = 60.0  # the advisor's default --budget (advisor.advise.DEFAULT_BUDGET_S), where the issue's targets apply
 TARGET_REGRET, TARGET_HIT_RATE = 1.0, 0.7  # median regret in points at most, share of cases with the oracle's best at least
 EMBED_CASES, EMBED_WITHIN = ("emb_digits", "emb_waveforms"), 3.0  # label-free embed criterion: points behind the best family
+IMAGE_CASE = "gen_digits"  # images: a deep generator should beat the Gaussian mixture
 MLE_CASE, MLE_TARGET = "gen_weather", 0.05  # the ML-efficiency gap of a generator told the label column
 IMBALANCED_CASE, IMBALANCED_TARGET = "clf_imbalanced", 0.78  # balanced accuracy of the returned classifier
 # References for the imbalanced case: (the scorer's baseline model, if it lists one, what it is, its balanced accuracy on
@@ -236,6 +237,7 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
                      f"— **{verdict}**" + (f" (behind: {', '.join(losses)})" if losses else "") + ".")
     elif not any(r["job"]["kind"] == "advisor" for r in runs):
         lines.append("- No advisor generation runs recorded yet under the current protocol.")
+    lines += image_generation_check(records)
     conditioned = {r["job"]["case"]: r for r in runs if r["job"].get("target") and "error" not in r}
     gap = (conditioned.get(MLE_CASE) or {}).get("metrics", {}).get("mle_gap")
     if gap is not None:
@@ -245,6 +247,21 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         lines.append(f"- Not run: {s}.")
     return lines + [""], {"c2st_wins_vs_sdv": len(wins), "c2st_losses_vs_sdv": losses,
                           "conditioned_mle_gap": {case: r.get("metrics", {}).get("mle_gap") for case, r in conditioned.items()}}
+
+
+def image_generation_check(records: list[dict]) -> list[str]:
+    """Whether a deep generator beats the Gaussian mixture on the image case, each family alone
+    (the oracle's runs, at every budget it ran them)."""
+    runs = {(r["job"]["family"], r["job"]["budget"]): r["value"] for r in records
+            if r["job"]["kind"] == "oracle" and r["job"]["case"] == IMAGE_CASE and r.get("value") is not None}
+    mixture = max((v for (f, _), v in runs.items() if f == "gaussian_mixture"), default=None)
+    deep = {(f, b): v for (f, b), v in runs.items() if f in ("diffusion", "ebm")}
+    if mixture is None or not deep:
+        return []
+    best = max(deep, key=deep.get)
+    shown = ", ".join(f"{f} {v:.3f} at {b:g} s" for (f, b), v in sorted(deep.items()))
+    return [f"- {IMAGE_CASE}, each family alone (the oracle's runs): {shown}, against the Gaussian mixture's {mixture:.3f} "
+            f"— a deep generator ahead: **{verdict_word(deep[best] > mixture)}**."]
 
 
 # -- detect / embed / denoise --------------------------------------------------------------------
