@@ -210,7 +210,7 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         "| case | model | " + " | ".join(GEN_COLUMNS) + " | fit s | sample s |",
         "| --- | --- | " + " | ".join("---" for _ in GEN_COLUMNS) + " | --- | --- |",
     ]
-    wins, losses, skipped = [], [], set()
+    wins, losses, skipped, specialist = [], [], set(), []  # specialist: (comparison, the advisor's lead in points)
     for case in sorted({r["job"]["case"] for r in runs}):
         rows = sorted((r for r in runs if r["job"]["case"] == case),
                       key=lambda r: (r["job"]["kind"] != "advisor", bool(r["job"].get("target")), r["job"].get("tool", "")))
@@ -226,8 +226,11 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
                 continue
             m = r.get("metrics", {})
             lines.append(f"| {case} | {name} | " + " | ".join(fmt(m.get(c)) for c in GEN_COLUMNS) + f" | {fmt(r.get('wall_s'), 1)} | {fmt(m.get('sample_seconds'), 2)} |")
-            if adv and r is not adv and r["job"]["tool"].startswith("sdv_") and "value" in r and adv.get("value") is not None:
-                (wins if adv["value"] > r["value"] else losses).append(f"{case} vs {r['job']['tool']}")
+            if adv and r["job"]["kind"] == "peer" and "value" in r and adv.get("value") is not None:
+                if r["job"]["tool"].startswith("sdv_"):
+                    (wins if adv["value"] > r["value"] else losses).append(f"{case} vs {r['job']['tool']}")
+                else:
+                    specialist.append((f"{case} vs {r['job']['tool']}", 100 * (adv["value"] - r["value"])))
     if plot_generation([r for r in runs if not r["job"].get("target")], SUITE / "generation_c2st.png"):
         lines += ["", "![C2ST score per case and model](results/suite/generation_c2st.png)"]
     lines.append("")
@@ -237,6 +240,10 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
                      f"— **{verdict}**" + (f" (behind: {', '.join(losses)})" if losses else "") + ".")
     elif not any(r["job"]["kind"] == "advisor" for r in runs):
         lines.append("- No advisor generation runs recorded yet under the current protocol.")
+    behind = [f"{name} by {-lead:.1f} points" for name, lead in specialist if lead <= 0]
+    if specialist:
+        lines.append(f"- Advisor against synthcity's TabDDPM and ARF on C2ST: ahead in {len(specialist) - len(behind)} of {len(specialist)} "
+                     "comparisons" + (f"; behind: {', '.join(behind)}" if behind else "") + ".")
     lines += image_generation_check(records)
     conditioned = {r["job"]["case"]: r for r in runs if r["job"].get("target") and "error" not in r}
     gap = (conditioned.get(MLE_CASE) or {}).get("metrics", {}).get("mle_gap")
