@@ -195,20 +195,18 @@ class AdvisorPipeline(Pipeline):
         `y`: the target's value for every row (one value), or one per row; a categorical target
         takes only values seen in training. See advisor.conditional.
         """
-        from advisor.conditional import ConditioningError, drawn_values, numeric_target, sample_given, wanted_values
+        from advisor.conditional import ConditioningError, draw_with_target, numeric_target, sample_given, wanted_values
 
         values = getattr(self, "target_values_", None)  # models saved before conditioning lack it
         if y is None and values is None:
             return self.cleaner.inverse_transform(self.model.sample(n, random_state=random_state))
         if values is None:
             raise ConditioningError("sampling for given y needs a generator fitted with a target column (--target COL)")
-        numeric = numeric_target(values)
         if y is None:
-            wanted = drawn_values(values, n, np.random.default_rng(random_state))
-        else:
-            wanted = wanted_values(y, n, self.target, None if numeric else sorted(set(values), key=str))
-        rows = sample_given(self.model, self.target, wanted, numeric, random_state=random_state, fill=y is None)
-        return self.cleaner.inverse_transform(rows)
+            return self.cleaner.inverse_transform(draw_with_target(self.model, self.target, values, n, random_state))
+        numeric = numeric_target(values)
+        wanted = wanted_values(y, n, self.target, None if numeric else sorted(set(values), key=str))
+        return self.cleaner.inverse_transform(sample_given(self.model, self.target, wanted, numeric, random_state=random_state))
 
     def transform(self, X, **params):
         out = super().transform(X, **params)

@@ -97,6 +97,14 @@ def sample_given(model, column: str, values: list, numeric: bool, random_state=N
     return _rejection(model, column, values, seed, FILL_DRAWS * len(values) if fill else None)
 
 
+def draw_with_target(model, column: str, values, n: int, random_state=None) -> pd.DataFrame:
+    """`n` rows whose target is drawn from the training rows' `values` and the rest of each row
+    given it: the target keeps its real distribution. How a generator fitted with a target
+    samples by default, in the search's scoring and in the returned model alike."""
+    wanted = drawn_values(values, n, np.random.default_rng(random_state))
+    return sample_given(model, column, wanted, numeric_target(values), random_state=random_state, fill=True)
+
+
 def _draw(model, n: int, seed: np.random.Generator) -> pd.DataFrame:
     rows = model.sample(int(n), random_state=int(seed.integers(2**31 - 1)))
     return rows.reset_index(drop=True) if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)

@@ -66,11 +66,9 @@ def _draw(est, n: int, ctx):
     from the training rows' values and the rest of the row given it (advisor.conditional)."""
     if ctx.target is None or ctx.train_X is None:
         return est.sample(n, random_state=ctx.seed)
-    from advisor.conditional import drawn_values, numeric_target, sample_given
+    from advisor.conditional import draw_with_target
 
-    values = ctx.train_X[ctx.target].dropna()
-    wanted = drawn_values(values, n, np.random.default_rng(ctx.seed))
-    return sample_given(est, ctx.target, wanted, numeric_target(values), random_state=ctx.seed, fill=True)
+    return draw_with_target(est, ctx.target, ctx.train_X[ctx.target].dropna(), n, ctx.seed)
 
 
 def generate(est, X, y, ctx):
