@@ -83,14 +83,15 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
         self.device = device
 
     # -- subclass hooks --------------------------------------------------------------------
+    # Each task's estimator (estimators.py) defines these three; the base never runs them itself.
     def _prepare_target(self, y) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _prepare_target(y), the target as the network's loss takes it")
 
     def _n_outputs(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _n_outputs(), the network's output width")
 
     def _log_likelihood(self, out, y):  # (S, B, out), (B,) -> (S, B)
-        raise NotImplementedError  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must define _log_likelihood(out, y)")  # pragma: no cover - abstract
 
     def _log_predictive(self, out, y, factor: float):
         """Log predictive density of each row under draws `out`, their spread widened by `factor`."""
