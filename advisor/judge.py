@@ -9,6 +9,7 @@ is judged on the validation rows, re-scored afresh where that is cheap. The resu
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -53,15 +54,16 @@ def cv_applies(task: str, n_dev: int) -> bool:
     return task in PREDICTION_TASKS and 2 * FOLDS <= n_dev <= MAX_CV_ROWS
 
 
-def planned_seconds(runs, task: str, n_dev: int, n_valid: int) -> float:
+def planned_seconds(runs, task: str, n_dev: int, n_valid: int, budget_s: float) -> float:
     """What the verdict is expected to take: folds of the candidates, re-scoring of the others."""
     if cv_applies(task, n_dev):
-        cut = sum(MAX_CHECKPOINTS * r.eval_seconds for r in runs if budget_limited(r.best_curve))
+        cut = min(sum(MAX_CHECKPOINTS * r.eval_seconds for r in runs if budget_limited(r.best_curve)), FORECAST_SHARE * budget_s)
         return cut + sum(FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid))
     chunks = 2 if task == "generate" else 1
-    # Scoring the checkpoints of runs cut by their deadline, for the forecast.
-    checkpoints = sum(MAX_CHECKPOINTS * chunks * r.eval_seconds for r in runs
-                      if r.best_estimator is not None and budget_limited(r.best_curve))
+    # Scoring the checkpoints of runs cut by their deadline, for the forecast: one chunk each
+    # (checkpoint_context), and no more than the forecast's share of the budget allows.
+    checkpoints = sum(MAX_CHECKPOINTS * r.eval_seconds for r in runs if r.best_estimator is not None and budget_limited(r.best_curve))
+    checkpoints = min(checkpoints, FORECAST_SHARE * budget_s)
     if task in RESCORED_TASKS:
         return checkpoints + sum(chunks * r.eval_seconds for r in candidates(runs, n_valid))
     return checkpoints
@@ -82,16 +84,19 @@ def judge(search, dataset, config, stop_at: float, budget_s: float) -> None:
     ctx = EvalContext(task=task, seed=config.seed + 2, noise_std=config.noise_std, image_shape=dataset.profile.image_shape,
                       modality=dataset.profile.modality, labels=search.labels_valid, train_X=search.X_train, train_y=search.y_train,
                       c2st_chunks=2 if task == "generate" else 1, target=dataset.conditioned_on, ml_efficiency=True)
+    rescored = set()
     for run in order:
         selection = None
         if use_cv and run.name in in_reach:
             selection = _cross_validated(run, X_dev, y_dev, task, config, stop_at, budget_s, len(development))
         if selection is None and task in RESCORED_TASKS and run.name in in_reach:
             selection = _rescored(run, search, task, ctx, stop_at, config.seed)
+            if selection is not None:
+                rescored.add(run.name)
         if selection is None and run.best_eval is not None:
             selection = from_evaluation(task, run.best_eval, config.seed)
         run.selection = None if selection is None else attach_validation(selection, task, run.best_eval, config.seed)
-    _forecast_cut_families(order, search, config, ctx, stop_at, budget_s)
+    _forecast_cut_families(order, search, config, ctx, stop_at, budget_s, rescored)
 
 
 def _cross_validated(run, X_dev, y_dev, task, config, stop_at, budget_s, n_dev) -> Selection | None:
@@ -154,7 +159,7 @@ def selection_protocol(task: str, splits, runs) -> dict:
     }
 
 
-def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: float) -> None:
+def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: float, rescored=frozenset()) -> None:
     """For each family whose best training run was cut by its deadline, score that run's weights
     at its checkpoints on the validation rows (the learning curve in fidelity units) and forecast
     the fidelity at FACTOR times the budget (advisor.forecast); others get the reason there is none."""
@@ -173,10 +178,22 @@ def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: 
         if not budget_limited(curve):
             run.forecast = Forecast(budget_s * FACTOR, reason=f"training ended on its own ({curve.get('stopped_by')}): more time buys trials, not training")
             continue
-        points = _checkpoint_fidelity(run, search, config.task, ctx, min(stop_at, allowance))
+        scoring = checkpoint_context(ctx, rescored=run.name in rescored)
+        points = _checkpoint_fidelity(run, search, config.task, scoring, min(stop_at, allowance))
         curve["checkpoints"] = [[round(t, 3), round(f, 5)] for t, f in points]
         noise = run.selection.spread if run.selection is not None and run.selection.spread is not None else 0.0
         run.forecast = forecast([t for t, _ in points], [f for _, f in points], noise=noise, budget_s=budget_s)
+
+
+def checkpoint_context(ctx, *, rescored: bool):
+    """How a checkpoint is scored: generated rows in one chunk, not the verdict's two (half the
+    sampling, which dominates a deep generator's scoring), with as many classifier folds as the
+    last point of the curve had (the verdict's when it re-scored the run, else the search's), so
+    every point is the same estimate; no ML-efficiency fits (they are not the fidelity)."""
+    if ctx is None or ctx.c2st_chunks <= 1:
+        return ctx
+    folds = (ctx.c2st_folds or 5) if rescored else 3
+    return dataclasses.replace(ctx, c2st_chunks=1, c2st_folds=folds, ml_efficiency=False)
 
 
 def _standing(run) -> tuple:

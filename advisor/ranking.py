@@ -226,15 +226,22 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
         if e is best or e.get("converged") is not False or "interval" not in fc:
             continue
         lo, hi = fc["interval"]
-        if lo <= target:
+        if fc["fidelity"] <= target:
             continue
         ran = (e.get("curve") or {}).get("seconds") or [None]
         ran_text = f"its {ran[-1]:.0f} s ran out" if ran[-1] else "its time ran out"
-        lines.append(
-            f"{e['family']} was still improving when {ran_text}; with about {fc['budget_s']:.0f} s it is expected to reach "
-            f"{fid} {fc['fidelity']:.2f} ({lo:.2f}-{hi:.2f}), above {best['family']}'s {target:.2f}: run again with "
-            f"--budget {fc['budget_s']:.0f}."
-        )
+        if lo > target:
+            lines.append(
+                f"{e['family']} was still improving when {ran_text}; with about {fc['budget_s']:.0f} s it is expected to reach "
+                f"{fid} {fc['fidelity']:.2f} ({lo:.2f}-{hi:.2f}), above {best['family']}'s {target:.2f}: run again with "
+                f"--budget {fc['budget_s']:.0f}."
+            )
+        else:  # the forecast leans towards overtaking but its interval does not rule out staying behind
+            lines.append(
+                f"{e['family']} was still improving when {ran_text}; with about {fc['budget_s']:.0f} s it may overtake "
+                f"{best['family']}: expected {fid} {fc['fidelity']:.2f} ({lo:.2f}-{hi:.2f}) against {target:.2f}, an interval "
+                f"that does not rule out staying behind."
+            )
     fc = best.get("forecast") or {}
     if best.get("converged") is False and "interval" in fc and fc["fidelity"] > target:
         lines.append(f"{best['family']} was still improving when its time ran out: with about {fc['budget_s']:.0f} s it is expected to "

@@ -151,3 +151,41 @@ def test_a_cut_off_family_carries_its_curve_and_forecast_in_the_json(tmp_path, m
     assert ("interval" in diffusion["forecast"]) != ("reason" in diffusion["forecast"])
     mixture = next(e for e in doc["ranking"] if e["family"] == "gaussian_mixture")
     assert mixture["converged"] in (True, None) and "reason" in mixture["forecast"]
+
+
+def _entry(family, fidelity, *, forecast=None, converged=None):
+    return {"family": family, "criteria": {"fidelity": fidelity}, "forecast": forecast, "converged": converged,
+            "curve": {"seconds": [3.0, 9.0]}}
+
+
+def test_the_rationale_tells_a_clear_overtaking_from_a_possible_one():
+    """A forecast whose whole interval clears the winner earns the advice to rerun with more time;
+    one whose middle is above but whose interval reaches below the winner is said as a
+    possibility, never as the advice to rerun."""
+    from advisor.ranking import _forecast_sentences
+
+    best = _entry("arf", 0.72)
+    clear = _entry("diffusion", 0.70, converged=False, forecast={"budget_s": 150.0, "fidelity": 0.86, "interval": [0.80, 0.92]})
+    leaning = _entry("diffusion", 0.70, converged=False, forecast={"budget_s": 150.0, "fidelity": 0.78, "interval": [0.67, 0.89]})
+    behind = _entry("diffusion", 0.60, converged=False, forecast={"budget_s": 150.0, "fidelity": 0.65, "interval": [0.60, 0.70]})
+
+    [said] = _forecast_sentences(best, [best, clear], "C2ST")
+    assert "expected to reach C2ST 0.86 (0.80-0.92), above arf's 0.72" in said and "--budget 150" in said
+    [said] = _forecast_sentences(best, [best, leaning], "C2ST")
+    assert "may overtake arf" in said and "0.78 (0.67-0.89) against 0.72" in said and "--budget" not in said
+    assert _forecast_sentences(best, [best, behind], "C2ST") == []
+
+
+def test_checkpoints_are_scored_in_one_chunk_with_the_last_points_folds():
+    """A checkpoint of a generator costs one chunk of samples, not the verdict's two, and its C2ST
+    uses as many folds as the curve's last point had, so the points are comparable."""
+    from advisor.criteria import EvalContext
+    from advisor.judge import checkpoint_context
+
+    verdict = EvalContext(task="generate", c2st_chunks=2, ml_efficiency=True)
+    after_rescore = checkpoint_context(verdict, rescored=True)
+    assert (after_rescore.c2st_chunks, after_rescore.c2st_folds, after_rescore.ml_efficiency) == (1, 5, False)
+    assert checkpoint_context(verdict, rescored=False).c2st_folds == 3  # the search's own scoring
+    assert verdict.c2st_chunks == 2  # the verdict's context is left as it was
+    prediction = EvalContext(task="classify")
+    assert checkpoint_context(prediction, rescored=True) is prediction

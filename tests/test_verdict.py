@@ -135,3 +135,21 @@ def test_every_ranked_regressor_has_a_measured_uncertainty_and_calibrated_interv
     mean, std = rec.best_estimator_.predict(held_out[["a", "b"]], return_std=True)
     covered = np.abs(held_out["y"] - mean) <= 1.6448536269514722 * std
     assert 0.83 <= covered.mean() <= 0.97
+
+
+def test_a_deadline_inside_the_two_sample_test_stops_the_scoring(monkeypatch):
+    """The watchdog's timeout raised inside one of C2ST's folds must reach the search (a trial
+    that ran out of time), not be swallowed into a NaN score that reads as a broken model."""
+    import sklearn.ensemble
+
+    from advisor.criteria.unsupervised import c2st_score
+    from advisor.watchdog import TrialTimeout
+
+    class OutOfTime(sklearn.ensemble.HistGradientBoostingClassifier):
+        def fit(self, X, y, **kwargs):
+            raise TrialTimeout("scoring ran out of time")
+
+    monkeypatch.setattr(sklearn.ensemble, "HistGradientBoostingClassifier", OutOfTime)
+    rng = np.random.default_rng(0)
+    with pytest.raises(TrialTimeout):
+        c2st_score(rng.normal(size=(60, 3)), rng.normal(size=(60, 3)))

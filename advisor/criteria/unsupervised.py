@@ -55,7 +55,9 @@ def c2st_score(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: in
         yc = np.r_[np.zeros(n), np.ones(len(chunk))]
         clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + c)
-        aucs.extend(cross_val_score(clf, Xc, yc, cv=cv, scoring="roc_auc"))
+        # error_score="raise": a deadline (advisor.watchdog) hit inside a fold must stop the scoring, not
+        # turn into a NaN fold that reads as a failed model.
+        aucs.extend(cross_val_score(clf, Xc, yc, cv=cv, scoring="roc_auc", error_score="raise"))
     auc = float(np.mean(aucs))
     spread = 2 * float(np.std(aucs, ddof=1)) / np.sqrt(len(aucs)) if len(aucs) > 1 else None
     return 1 - 2 * abs(auc - 0.5), auc, spread
@@ -89,7 +91,8 @@ def generate(est, X, y, ctx):
     if not np.all(np.isfinite(S)):
         raise FamilyError("sample() returned NaN or infinite values")
     R = enc.transform(X)
-    score, auc, spread = c2st_score(R, S, seed=ctx.seed, folds=5 if ctx.c2st_chunks > 1 else 3, chunks=ctx.c2st_chunks)
+    folds = ctx.c2st_folds or (5 if ctx.c2st_chunks > 1 else 3)
+    score, auc, spread = c2st_score(R, S, seed=ctx.seed, folds=folds, chunks=ctx.c2st_chunks)
     metrics = {"c2st_score": score, "c2st_auc": auc, "_predict_seconds": t, "_spread": spread}
     # Coverage (Naeem et al., 2020): share of real rows with a generated row inside their k-NN ball.
     k = 5

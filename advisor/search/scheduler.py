@@ -89,7 +89,7 @@ class Search(TrialRunner, StudyStore):
         scoring = sum(r.eval_seconds for r in ok) * 1.5
         verdict = 0.0
         if self.first_trials_done:  # every family's first trial comes before the verdict's folds
-            verdict = planned_seconds(ok, self.config.task, len(self.splits.development), len(self.X_valid))
+            verdict = planned_seconds(ok, self.config.task, len(self.splits.development), len(self.X_valid), self.end - self.start)
             verdict = min(verdict, VERDICT_SHARE * (self.end - self.start))
         return scoring + verdict + 1.5 * self.refit_seconds(self.likely_winner(ok)) + 0.5
 
