@@ -186,14 +186,16 @@ def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: 
 
 
 def checkpoint_context(ctx, *, rescored: bool):
-    """How a checkpoint is scored: generated rows in one chunk, not the verdict's two (half the
-    sampling, which dominates a deep generator's scoring), with as many classifier folds as the
-    last point of the curve had (the verdict's when it re-scored the run, else the search's), so
-    every point is the same estimate; no ML-efficiency fits (they are not the fidelity)."""
-    if ctx is None or ctx.c2st_chunks <= 1:
+    """How a checkpoint is scored: as many generated rows as real ones in one chunk, not the
+    verdict's two chunks of at least 500 (sampling dominates a deep generator's scoring; the C2ST
+    uses one chunk's worth and the memorisation share is a mean over rows, so neither is biased),
+    with as many classifier folds as the last point of the curve had (the verdict's when it
+    re-scored the run, else the search's), so every point is the same estimate; no ML-efficiency
+    fits (they are not the fidelity)."""
+    if ctx is None or ctx.task != "generate":
         return ctx
-    folds = (ctx.c2st_folds or 5) if rescored else 3
-    return dataclasses.replace(ctx, c2st_chunks=1, c2st_folds=folds, ml_efficiency=False)
+    folds = (ctx.c2st_folds or (5 if ctx.c2st_chunks > 1 else 3)) if rescored else 3
+    return dataclasses.replace(ctx, c2st_chunks=1, c2st_folds=folds, min_synthetic=0, ml_efficiency=False)
 
 
 def _standing(run) -> tuple:

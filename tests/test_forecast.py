@@ -177,7 +177,7 @@ def test_the_rationale_tells_a_clear_overtaking_from_a_possible_one():
 
 
 def test_checkpoints_are_scored_in_one_chunk_with_the_last_points_folds():
-    """A checkpoint of a generator costs one chunk of samples, not the verdict's two, and its C2ST
+    """A checkpoint of a generator costs one chunk of samples, not the verdict's two of 500 or more, and its C2ST
     uses as many folds as the curve's last point had, so the points are comparable."""
     from advisor.criteria import EvalContext
     from advisor.judge import checkpoint_context
@@ -185,6 +185,7 @@ def test_checkpoints_are_scored_in_one_chunk_with_the_last_points_folds():
     verdict = EvalContext(task="generate", c2st_chunks=2, ml_efficiency=True)
     after_rescore = checkpoint_context(verdict, rescored=True)
     assert (after_rescore.c2st_chunks, after_rescore.c2st_folds, after_rescore.ml_efficiency) == (1, 5, False)
+    assert after_rescore.min_synthetic == 0  # as many generated rows as real ones
     assert checkpoint_context(verdict, rescored=False).c2st_folds == 3  # the search's own scoring
     assert verdict.c2st_chunks == 2  # the verdict's context is left as it was
     prediction = EvalContext(task="classify")

@@ -24,6 +24,7 @@ class EvalContext:
     train_y: pd.Series | None = None  # their target: the class-prior and marginal baselines
     c2st_chunks: int = 1  # generate: synthetic chunks of len(X) rows, each against all real rows
     c2st_folds: int | None = None  # generate: the classifier's folds (None: 5 with several chunks, else 3)
+    min_synthetic: int = 500  # generate: rows drawn at least (coverage and memorisation settle with more)
     modality: str = "tabular"  # embed: which perturbations keep a row's meaning
     target: str | None = None  # generate: the target column rows are drawn for (advisor.conditional)
     ml_efficiency: bool = False  # generate with a target: also measure the ML-efficiency gap (two model fits)

@@ -74,7 +74,7 @@ def _draw(est, n: int, ctx):
 
 
 def generate(est, X, y, ctx):
-    n = max(len(X) * max(ctx.c2st_chunks, 1), 500)
+    n = max(len(X) * max(ctx.c2st_chunks, 1), ctx.min_synthetic)
     samples, t = timed(_draw, est, n, ctx)
     synth = _as_rows(samples, list(X.columns), ctx.image_shape)
     if len(synth) != n:
