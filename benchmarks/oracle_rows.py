@@ -48,7 +48,55 @@ def outcomes(score, case: str, estimator) -> dict | None:
         return {"metric": metric, "row_mse": np.round(np.mean((denoised - clean) ** 2, axis=1), 10).tolist()}
     if task == "embed":
         return {"metric": metric, "correct": _probe_correct(score, meta, test, estimator)}
+    if task == "generate":
+        return _c2st_rows(score, meta, train, test, estimator)
     return None
+
+
+def _c2st_rows(score, meta, train, test, estimator) -> dict:
+    """The scorer's C2ST, row by row: its sample and preparation are taken from its own
+    generation scoring (its `c2st` is observed, not reimplemented), then its classifier is rerun
+    with the same folds and seed, keeping each row's out-of-fold probability."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    seen = {}
+    original = score.c2st
+
+    def observe(real, syn, cat_cols, **kwargs):
+        seen.update(real=real, syn=syn, cats=cat_cols)
+        result = original(real, syn, cat_cols, **kwargs)
+        seen["auc"] = result["c2st_auc"]
+        return result
+
+    score.c2st = observe
+    try:
+        score._eval_generate(estimator, train, test, meta)
+    finally:
+        score.c2st = original
+    real, syn = seen["real"], seen["syn"]
+    n = min(len(real), len(syn))
+    real = real.iloc[:n]
+    prep = score.TabPrep(cat_cols=seen["cats"]).fit(pd.concat([real, syn], ignore_index=True))
+    R, S_all = prep.transform(real), prep.transform(syn)
+    labels = np.r_[np.zeros(n), np.ones(n)]
+    fold = np.zeros(2 * n, dtype=int)
+    p_real, p_syn, aucs = [], [], []
+    for j in range(max(1, min(5, len(syn) // n))):
+        X = np.vstack([R, S_all[j * n:(j + 1) * n]])
+        p = np.zeros(2 * n)
+        for f, (tr, te) in enumerate(StratifiedKFold(5, shuffle=True, random_state=score.SEED).split(X, labels)):
+            clf = HistGradientBoostingClassifier(random_state=score.SEED).fit(X[tr], labels[tr])
+            p[te] = clf.predict_proba(X[te])[:, 1]
+            fold[te] = f
+            aucs.append(roc_auc_score(labels[te], p[te]))
+        p_real.append(np.round(p[:n], 6).tolist())
+        p_syn.append(np.round(p[n:], 6).tolist())
+    if not np.isclose(np.mean(aucs), seen["auc"], atol=1e-9):
+        raise RuntimeError(f"the rerun C2ST gave AUC {np.mean(aucs):.6f}, the scorer {seen['auc']:.6f}")
+    return {"metric": "c2st_score", "fold_real": fold[:n].tolist(), "fold_synthetic": fold[n:].tolist(),
+            "p_real": p_real, "p_synthetic": p_syn}
 
 
 def _probe_correct(score, meta, test, estimator) -> list[int]:
@@ -89,7 +137,25 @@ def value(rows: dict, pick: np.ndarray) -> float:
         return float(10 * np.log10(1.0 / max(float(np.mean(np.asarray(rows["row_mse"])[pick])), 1e-12)))
     if metric == "probe_accuracy":
         return float(np.mean(np.asarray(rows["correct"])[pick]))
+    if metric == "c2st_score":
+        return _c2st_value(rows, pick)
     raise ValueError(f"no per-row form for the metric {metric!r}")
+
+
+def _c2st_value(rows: dict, pick: np.ndarray) -> float:
+    """1 - 2|AUC - 0.5| with the AUC of each chunk and fold over the drawn rows, averaged."""
+    from scipy.stats import rankdata
+
+    fold_real, fold_syn = np.asarray(rows["fold_real"])[pick], np.asarray(rows["fold_synthetic"])[pick]
+    aucs = []
+    for p_real, p_syn in zip(rows["p_real"], rows["p_synthetic"]):
+        real, syn = np.asarray(p_real)[pick], np.asarray(p_syn)[pick]
+        for f in np.unique(fold_real):
+            a, b = real[fold_real == f], syn[fold_syn == f]
+            if len(a) and len(b):
+                ranks = rankdata(np.r_[a, b])  # Mann-Whitney: the AUC from the generated rows' ranks
+                aucs.append((ranks[len(a):].sum() - len(b) * (len(b) + 1) / 2) / (len(a) * len(b)))
+    return float(np.clip(1 - 2 * abs(np.mean(aucs) - 0.5), 0.0, 1.0)) if aucs else float("nan")
 
 
 def tied_with_best(best_rows: dict, other_rows: dict, behind, seed: int = 0) -> tuple[bool, tuple[float, float]]:

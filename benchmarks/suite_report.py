@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from _common import ROOT, machine
-from suite import ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOL_NOTE, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS
+from suite import ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOL_NOTE, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS, TASK_PROTOCOLS, protocol_of
 
 SUITE = ROOT / "benchmarks" / "results" / "suite"
 RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
@@ -60,7 +60,7 @@ def current(record: dict) -> bool:
     """Whether a record speaks for the advisor as it is now: its own kinds only under the current
     protocol (an earlier verdict must not pass for today's); the peers' records always."""
     job = record["job"]
-    return job["kind"] not in OWN_KINDS or job.get("protocol") == PROTOCOLS[job["kind"]]
+    return job["kind"] not in OWN_KINDS or job.get("protocol") == protocol_of(job["kind"], task_of(job["case"]) if job.get("case") else None)
 
 
 def load() -> list[dict]:
@@ -386,8 +386,9 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         "(" + ", ".join(f"{t}: {f}" for t, f in FAVOURITE.items()) + ") and a family drawn at random (its expected regret and",
         "hit rate). A pick whose oracle value equals the best counts as an exact hit; a pick the oracle's own test rows cannot",
         "tell from the best (the 90 % interval of a paired bootstrap of their difference over the test rows reaches zero,",
-        "benchmarks/oracle_rows.py) counts as a hit with ties, as the issue's target counts them; generation has no per-row",
-        "outcome (C2ST judges the sample as a whole), so there only exact hits count.",
+        "benchmarks/oracle_rows.py) counts as a hit with ties, as the issue's target counts them. Generation's C2ST is",
+        "resampled through its rows too: each real test row's and each generated row's out-of-fold probability of being",
+        "generated, from the scorer's own sample and folds (oracle protocol 5); a family without such rows counts only when exactly best.",
         (f"Deviation from the issue's protocol: {long_budget / REGRET_BUDGET:g}x the budget only where the shorter run was cut short"
          f" — {short_runs} family runs at {long_budget:g} s would take {short_runs * long_budget / 3600:.1f} hours one after another."
          if long_runs else f"Deviation from the issue's protocol: {ORACLE_FACTOR}x rather than 5x the budget per family (compute)."),
@@ -880,7 +881,8 @@ def render() -> tuple[str, dict]:
         f"scikit-learn {mach['scikit-learn']}, optuna {mach['optuna']}. Two jobs ran at a time, each in its own process",
         "with one thread (so each had one core); timings are of a shared machine and move by 10-20 % between runs.",
         f"Records: {len(records)} jobs under the current protocols ("
-        + ", ".join(f"{kind} {number}" for kind, number in PROTOCOLS.items()) + ")"
+        + ", ".join(f"{kind} {number}" for kind, number in PROTOCOLS.items())
+        + "".join(f", {kind} {number} on {task}" for (kind, task), number in TASK_PROTOCOLS.items()) + ")"
         + (f"; {stale} advisor, oracle and prior records of an earlier protocol are left out." if stale else "."),
         PROTOCOL_NOTE,
         "",

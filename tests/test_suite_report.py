@@ -8,6 +8,7 @@ import sys
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -174,3 +175,41 @@ def test_earlier_protocol_alone_reports_nothing_measured(report):
         assert section in text
     assert doc["earlier_protocol_records"] == 4
     assert "advice_regret" not in doc["summary"]
+
+
+def test_generation_oracle_runs_count_only_with_their_rows(report):
+    """A generation case's oracle run of the protocol before its C2ST was kept row by row is an
+    earlier protocol's; another task's oracle run of that protocol still counts."""
+    module = report(records())
+    generation_then = oracle("gen_ring8", "arf", 0.99, protocol=module.PROTOCOLS["oracle"])
+    generation_now = oracle("gen_ring8", "arf", 0.99, protocol=module.protocol_of("oracle", "generate"))
+    classify = oracle("clf_wine", "linear", 0.99, protocol=module.PROTOCOLS["oracle"])
+    assert [module.current(r) for r in (generation_then, generation_now, classify)] == [False, True, True]
+
+
+def test_the_c2st_rows_give_back_the_scorers_value_and_tell_a_tie_from_a_lead():
+    """The C2ST recomputed from its rows (out-of-fold probabilities of real and generated rows,
+    fold by fold) equals 1 - 2|mean AUC - 0.5|; two generators whose rows overlap are tied, and
+    one the classifier tells from the real rows far better is not."""
+    from sklearn.metrics import roc_auc_score
+
+    sys.path.insert(0, str(BENCHMARKS))
+    import oracle_rows
+
+    rng = np.random.default_rng(0)
+    n = 300
+    fold = np.arange(n) % 5
+
+    def rows(shift):  # generated rows' probabilities shifted up by `shift`: easier to tell from real ones
+        return {"metric": "c2st_score", "fold_real": fold.tolist(), "fold_synthetic": rng.permutation(fold).tolist(),
+                "p_real": [rng.uniform(0, 1, n).tolist()], "p_synthetic": [np.clip(rng.uniform(0, 1, n) + shift, 0, 1).tolist()]}
+
+    close, also_close, far = rows(0.02), rows(0.03), rows(0.4)
+    real, syn = np.asarray(close["p_real"][0]), np.asarray(close["p_synthetic"][0])
+    folds_syn = np.asarray(close["fold_synthetic"])
+    aucs = [roc_auc_score(np.r_[np.zeros((fold == f).sum()), np.ones((folds_syn == f).sum())], np.r_[real[fold == f], syn[folds_syn == f]])
+            for f in range(5)]
+    assert oracle_rows.value(close, np.arange(n)) == pytest.approx(1 - 2 * abs(np.mean(aucs) - 0.5))
+    points = lambda best, other: 100 * (best - other)  # noqa: E731
+    assert oracle_rows.tied_with_best(close, also_close, points)[0]
+    assert not oracle_rows.tied_with_best(close, far, points)[0]
