@@ -16,6 +16,8 @@ examples is `docs/plugins.md`. What it holds:
 - inputs: `TabularEncoder` (mixed tables to numbers and back), `as_frame`, `image_form`,
   `TakesTables` (scikit-learn tags of an estimator that reads mixed tables itself);
 - torch (loaded on first use, so that importing a plugin never imports torch):
+  `TorchEstimator`, the base every torch family's estimators derive from (device, the rows held
+  out for early stopping, the epoch loop and its `history_` record, saving without pickle);
   `resolve_device`, `TorchStateMixin` (saving without pickle), `train_epochs` and
   `iterate_minibatches`, `minibatch_pass` (the epoch loop that honours the deadline, stops early, reports to
   Optuna and records the learning curve), `AdamW` (torch's, with a deadline-aware cosine
@@ -50,6 +52,7 @@ _LAZY = {
     "TakesTables": "advisor.nn.frames",
     "resolve_device": "advisor.nn.device",
     "TorchStateMixin": "advisor.nn.persist",
+    "TorchEstimator": "advisor.nn.base",
     "train_epochs": "advisor.nn.training",
     "iterate_minibatches": "advisor.nn.training",
     "minibatch_pass": "advisor.nn.training",

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import advisor.sdk
@@ -94,3 +95,63 @@ def test_adamw_decays_its_rate_and_keeps_group_decay():
         rates.append(opt.lr)
     assert rates == sorted(rates, reverse=True) and rates[-1] == pytest.approx(0.002)
     assert torch.all(decayed < 1) and torch.all(free == 1)  # a zero gradient: only weight decay moved it
+
+
+TORCH_FAMILIES = ("bnn", "cnn", "dbn", "diffusion", "ebm", "resnet")
+
+
+def test_every_torch_family_trains_through_the_one_base():
+    """Each estimator a built-in torch family makes, for every task it takes, derives from
+    advisor.sdk.TorchEstimator: one device rule, one holdout rule, one epoch loop and record."""
+    from advisor.plugins import discover
+    from advisor.profiling import profile_frame
+    from advisor.sdk import TASKS, TorchEstimator, toy_images, toy_table
+
+    registry = discover()
+    table = toy_table().dropna()
+    images = toy_images()
+    images["bars"] = np.arange(len(images)) % 2  # toy_images alternates horizontal and vertical bars
+    images["brightness"] = images.drop(columns="bars").mean(axis=1)
+    made = set()
+    profiles = []
+    for task in TASKS:
+        target = {"classify": "colour", "regress": "b"}.get(task)
+        profiles.append((task, profile_frame(table, target, task=task)))
+        target = {"classify": "bars", "regress": "brightness"}.get(task)
+        pixels = images if target else images.drop(columns=["bars", "brightness"])
+        pixels = pixels.drop(columns=[c for c in ("bars", "brightness") if c != target and c in pixels])
+        profiles.append((task, profile_frame(pixels, target, task=task, image_shape=(8, 8))))
+    for task, profile in profiles:
+        for name in TORCH_FAMILIES:
+            family = registry.get(name)
+            if not family.supports(task, profile).ok:
+                continue
+            estimator = family.make_estimator(task, profile, **family.default_params(task, profile))
+            assert isinstance(estimator, TorchEstimator), (name, task, type(estimator).__mro__)
+            made.add(name)
+    assert made == set(TORCH_FAMILIES)
+
+
+@pytest.mark.parametrize(("n", "strata", "expected_valid"), [
+    (30, None, 0),  # tiny data: every row trains
+    (200, None, 20),  # a tenth
+    (5000, None, 300),  # the cap
+    (200, np.repeat([0, 1], [180, 20]), 20),  # stratified: 18 and 2 ...
+    (200, np.repeat([0, 1], [197, 3]), 20),  # ... but never from a class too small to spare rows
+])
+def test_one_holdout_rule_for_every_torch_family(n, strata, expected_valid):
+    from advisor.sdk import TorchEstimator
+
+    class Holdout(TorchEstimator):
+        def __init__(self, validation_fraction=0.1, random_state=0):
+            self.validation_fraction = validation_fraction
+            self.random_state = random_state
+
+    train, valid = Holdout()._holdout(n, 0, strata=strata, cap=300)
+    assert len(valid) == pytest.approx(expected_valid, abs=1)
+    assert len(np.intersect1d(train, valid)) == 0 and len(train) + len(valid) == n
+    if strata is not None and expected_valid:
+        counts = np.bincount(strata[valid], minlength=2)
+        assert counts[1] == (2 if np.sum(strata == 1) == 20 else 0)
+    again, _ = Holdout()._holdout(n, 0, strata=strata, cap=300)
+    assert np.array_equal(train, again)  # seeded

@@ -7,13 +7,13 @@ tasks, so the work that does not depend on the architecture lives here:
 - inputs: images (pixel columns with a given `image_shape`, or `(N, H, W[, C])` arrays) become
   `(N, C, H, W)` tensors, ordered sequences become `(N, 1, L)`, tables go through the core's
   `TabularEncoder`; scaling statistics are fitted on the training rows, NaN becomes the mean;
-- the loop: a held-out validation share for early stopping and the per-epoch score reported to
-  the Optuna trial (`advisor.nn.training.train_epochs`), AdamW with a cosine learning-rate decay,
+- the loop: the rows held out for early stopping, the epoch loop and its record come from the
+  torch base every family shares (`advisor.nn.base.TorchEstimator`); AdamW with a cosine learning-rate decay,
   minibatches that stop at the trial deadline, random shifts of images and sequences;
 - the four task classes (`advisor.nn.tasks`), which call the subclass's
   `_make_net(spec)` to build the architecture;
-- saving: `TorchStateMixin` swaps the network for its weights, `_build_module` rebuilds it from
-  the plain `net_spec_` dictionary.
+- saving (through the base's `TorchStateMixin`): the network is swapped for its weights, and
+  `_build_module` rebuilds it from the plain `net_spec_` dictionary.
 
 A family subclasses these with its own explicit hyperparameters and its `_make_net`.
 """
@@ -27,14 +27,12 @@ import numpy as np
 import pandas as pd
 import torch  # imported by `make_estimator` (through the estimators), never when the plugin loads
 from scipy import sparse
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import validate_data
 
 from advisor.nn.encoding import TabularEncoder
-from advisor.nn.persist import TorchStateMixin
+from advisor.nn.base import TorchEstimator
 from advisor.nn.optim import AdamW, cpu_threads, random_shift
 
-MIN_VALID_ROWS = 40  # below this many rows every row trains and the training loss is the score
 PREDICT_BATCH = 1024
 
 
@@ -78,7 +76,7 @@ def _object_array_frame(arr: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-class DeepEstimator(TorchStateMixin, BaseEstimator):
+class DeepEstimator(TorchEstimator):
     """Input handling, the training loop and persistence; subclasses add a task and a net.
 
     Subclasses define `__init__` with at least: `image_shape`, `modality`, `max_epochs`,
@@ -247,20 +245,17 @@ class DeepEstimator(TorchStateMixin, BaseEstimator):
         `objective` has `loss(net, xb, yb, generator)` for a training batch and
         `score(net, X, y)` for the validation rows (higher is better).
         """
-        from advisor.nn.device import resolve_device
-        from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
-        from advisor.nn.training import minibatch_pass, train_epochs
+        from advisor.nn.seeding import derive_seed, torch_generator, torch_seed
+        from advisor.nn.training import minibatch_pass
 
         self._check_params()
         n = len(inputs)
         if n < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 rows to train; got 1 sample")
         seed = self._seed()
-        device = resolve_device(self.device)
-        self.device_ = str(device)
-        n_valid = int(round(self.validation_fraction * n)) if n >= MIN_VALID_ROWS else 0
-        order = numpy_rng(derive_seed(seed, "split")).permutation(n)
-        valid_idx, train_idx = np.sort(order[:n_valid]), np.sort(order[n_valid:])
+        device = self._start_device()
+        train_idx, valid_idx = self._holdout(n, seed)
+        n_valid = len(valid_idx)
         self.net_spec_ = self._spec(head, n_out)
         with torch_seed(seed):
             net = self._make_net(self.net_spec_)
@@ -294,25 +289,10 @@ class DeepEstimator(TorchStateMixin, BaseEstimator):
         # Dropout draws from torch's global generator: training runs under a forked, seeded
         # one, so seeded runs repeat and the caller's random state is left as it was.
         with cpu_threads(self.n_threads, device), torch_seed(derive_seed(seed, "train")):
-            history = train_epochs(
-                run_epoch,
-                int(self.max_epochs),
-                validate=validate if n_valid else None,
-                module=net,
-                patience=self.patience if n_valid else None,
-            )
+            history = self._run_epochs(run_epoch, self.max_epochs, validate=validate if n_valid else None, module=net)
         net.eval()
         self.net_ = net
-        self.history_ = {
-            "epochs": history.epochs,
-            "losses": [float(v) for v in history.losses],
-            "scores": [float(v) for v in history.scores],
-            "seconds": float(history.seconds),
-            "stopped_by": history.stopped_by,
-            "best_epoch": int(history.best_epoch),
-            "train_rows": int(len(train_idx)),
-            "valid_rows": int(n_valid),
-        }
+        self.history_ = self._record(history, train_rows=int(len(train_idx)), valid_rows=int(n_valid))
         self.n_epochs_ = history.epochs
         return self
 

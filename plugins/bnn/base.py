@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d, validate_data
 
 from advisor.sdk import (
     AdamW,
     TakesTables,
-    TorchStateMixin,
+    TorchEstimator,
     derive_seed,
     minibatch_pass,
-    numpy_rng,
-    resolve_device,
     torch_generator,
     torch_seed,
 )
@@ -25,12 +23,11 @@ from advisor_plugins.bnn.inputs import InputEncoder, as_array_or_frame
 
 PREDICT_CHUNK = 2048
 MAX_VALID_ROWS = 2000
-MIN_VALID_ROWS = 10
 VALID_DRAWS = 8
 CALIBRATION_GRID = np.exp(np.linspace(np.log(1 / 3), np.log(3), 41))
 
 
-class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
+class _BayesianNetwork(TakesTables, TorchEstimator):
     """Shared fitting and sampling; subclasses define the likelihood and the outputs."""
 
     _torch_modules = ("net_",)
@@ -124,7 +121,6 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
     def _fit(self, X, y):
         import torch
 
-        from advisor.sdk import train_epochs
         from advisor_plugins.bnn.nets import Draws
 
         self._validate_params_values()
@@ -134,11 +130,11 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
         target = self._prepare_target(y)
         self.encoder_ = InputEncoder(self.image_shape, self.sequence, self.numeric).fit(X)
         Z = self.encoder_.transform(X)
-        train, valid = self._split(len(Z), target)
+        strata = target if isinstance(self, ClassifierMixin) else None
+        train, valid = self._holdout(len(Z), derive_seed(self.random_state, "bnn"), strata=strata, cap=MAX_VALID_ROWS)
         self.n_train_ = int(len(train))
         self.arch_ = self._architecture()
-        device = resolve_device(self.device)
-        self.device_ = str(device)
+        device = self._start_device()
         with torch_seed(derive_seed(self.random_state, "bnn", "init")):
             net = self._build_module("net_").to(device)
         Xt = torch.as_tensor(Z[train], device=device)
@@ -172,13 +168,7 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
             out = self._draw(net, Xv, min(VALID_DRAWS, int(self.n_samples)), seed="valid")
             return float(self._log_predictive(out, yv, 1.0).mean())
 
-        history = train_epochs(
-            run_epoch,
-            int(self.max_epochs),
-            validate=validate if Xv is not None else None,
-            module=net,
-            patience=None if self.patience is None else int(self.patience),
-        )
+        history = self._run_epochs(run_epoch, self.max_epochs, validate=validate if Xv is not None else None, module=net)
         net.eval()
         self.calibration_ = 1.0
         if self.calibrate and Xv is not None:
@@ -189,8 +179,7 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
             self.calibration_ = float(CALIBRATION_GRID[int(np.argmax(scores))])
         self.net_ = net
         # The record, not the checkpoint weights it kept for the search's learning curve.
-        self.history_ = {"losses": list(history.losses), "scores": list(history.scores), "seconds": history.seconds,
-                         "stopped_by": history.stopped_by, "best_epoch": history.best_epoch, "epochs": history.epochs}
+        self.history_ = self._record(history)
         return self
 
     def _validate_params_values(self):
@@ -209,27 +198,6 @@ class _BayesianNetwork(TakesTables, TorchStateMixin, BaseEstimator):
         for name in ("kl_weight", "prior_scale", "lr"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-
-    def _split(self, n: int, target: np.ndarray):
-        """Training and validation rows (stratified by class for classifiers)."""
-        rng = numpy_rng(derive_seed(self.random_state, "bnn", "split"))
-        frac = float(self.validation_fraction)
-        n_valid = int(round(n * frac))
-        if frac <= 0 or n_valid < MIN_VALID_ROWS or n - n_valid < MIN_VALID_ROWS:
-            return np.arange(n), np.arange(0)
-        n_valid = min(n_valid, MAX_VALID_ROWS)
-        groups = [np.arange(n)]
-        if isinstance(self, ClassifierMixin):
-            groups = [np.flatnonzero(target == k) for k in np.unique(target)]
-        valid = []
-        for rows in groups:
-            rows = rng.permutation(rows)
-            take = int(round(len(rows) * n_valid / n))
-            if len(rows) - take >= 1:
-                valid.extend(rows[:take])
-        valid = np.sort(np.asarray(valid, dtype=int))
-        train = np.setdiff1d(np.arange(n), valid)
-        return train, valid
 
     def _architecture(self) -> dict:
         enc = self.encoder_

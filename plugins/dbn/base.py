@@ -7,16 +7,14 @@ import functools
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
 
 from advisor.sdk import (
     TakesTables,
-    TorchStateMixin,
+    TorchEstimator,
     current_trial,
     derive_seed,
     fit_scope,
     load_torch_optim,
-    resolve_device,
     thread_limit,
     torch_generator,
     torch_seed,
@@ -61,7 +59,7 @@ def pretraining(**overrides) -> dict:
     return {**PRETRAINING, **overrides}
 
 
-class _DBNBase(VisibleMixin, TakesTables, TorchStateMixin, BaseEstimator):
+class _DBNBase(VisibleMixin, TakesTables, TorchEstimator):
     """Shared parameters and greedy pretraining.
 
     Parameters:
@@ -95,7 +93,7 @@ class _DBNBase(VisibleMixin, TakesTables, TorchStateMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} needs at least 2 samples, got n_samples = {len(V)}")
         self.n_visible_ = int(V.shape[1])
         self.sizes_ = self._sizes()
-        self.device_ = resolve_device(self.device)
+        self._start_device()
         return V
 
     def _pretrain(self, V: np.ndarray, layers: int | None = None, report: bool = True):

@@ -31,7 +31,6 @@ from advisor.sdk import (
     numpy_rng,
     torch_generator,
     torch_seed,
-    train_epochs,
 )
 from advisor_plugins.dbn.nets import FineTuneNet
 from advisor_plugins.dbn.rbm import layer_budget
@@ -169,24 +168,8 @@ class _FineTuned(_DBNBase):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         return X, y
 
-    def _split(self, n, strata=None):
-        rng = numpy_rng(derive_seed(self.random_state, "valid"))
-        if n < 40 or not self.validation_fraction:
-            return np.arange(n), np.zeros(0, dtype=int)
-        if strata is None:
-            order = rng.permutation(n)
-            k = max(1, int(round(n * float(self.validation_fraction))))
-            return np.sort(order[k:]), np.sort(order[:k])
-        train, valid = [], []
-        for c in np.unique(strata):
-            rows = rng.permutation(np.flatnonzero(strata == c))
-            k = int(round(len(rows) * float(self.validation_fraction))) if len(rows) >= 4 else 0
-            valid.extend(rows[:k])
-            train.extend(rows[k:])
-        return np.sort(np.asarray(train, dtype=int)), np.sort(np.asarray(valid, dtype=int))
-
     def _fit_network(self, V, targets, loss_fn, strata=None):
-        train_idx, valid_idx = self._split(len(V), strata)
+        train_idx, valid_idx = self._holdout(len(V), derive_seed(self.random_state, "dbn"), strata=strata)
         share = float(self.pretrain_share) if int(self.pretrain_epochs) > 0 else 0.0
         self.history_ = {"pretrain": []}
         stack = None
@@ -224,11 +207,11 @@ class _FineTuned(_DBNBase):
 
         # Dropout draws from torch's global RNG: seed it (and give the user's stream back after).
         with torch_seed(derive_seed(self.random_state, "dropout")):
-            h = train_epochs(run_epoch, int(self.finetune_epochs), validate=validate, module=net, patience=self.patience if validate else None)
+            h = self._run_epochs(run_epoch, self.finetune_epochs, validate=validate, module=net)
         # Predictions run in double precision, so that a row's output does not depend on
         # which other rows share its batch.
         net = net.double().eval()
-        self.history_["finetune"] = {"epochs": h.epochs, "losses": list(h.losses), "scores": list(h.scores), "stopped_by": h.stopped_by, "best_epoch": h.best_epoch}
+        self.history_["finetune"] = self._record(h)
         self.net_ = net
         return net, valid_idx
 

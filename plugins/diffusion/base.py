@@ -14,18 +14,15 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
 
 from advisor.sdk import (
-    TorchStateMixin,
+    TorchEstimator,
     derive_seed,
     iterate_minibatches,
     load_torch_optim,
-    resolve_device,
     time_left,
     torch_generator,
     torch_seed,
-    train_epochs,
 )
 from advisor_plugins.diffusion.nets import FlatMLP, MLPDenoiser, NoiseLevelNet, UNet
 from advisor_plugins.diffusion.process import Diffusion, Layout
@@ -44,7 +41,7 @@ def _fresh_seed() -> int:
     return int(np.random.default_rng().integers(2**31 - 1))
 
 
-class _DiffusionBase(TorchStateMixin, BaseEstimator):
+class _DiffusionBase(TorchEstimator):
     """Training, persistence and sampling plumbing shared by the three task estimators."""
 
     _mlp_for_small_images = True  # architecture="auto" on images of up to SMALL_IMAGE values
@@ -104,17 +101,14 @@ class _DiffusionBase(TorchStateMixin, BaseEstimator):
     # -- training ---------------------------------------------------------------------------
     def _train(self, x: np.ndarray, codes: np.ndarray, *, clip=None, clip_share: float = 0.0, sigma_net: bool = False):
         """Fit `net_` (and `sigma_net_` when asked) on numbers `x` and category codes `codes`."""
-        device = resolve_device(self.device)
-        self.device_ = device
+        device = self._start_device()
         seed = self.seed_
         n = len(x)
-        rng = np.random.default_rng(derive_seed(seed, "split"))
-        perm = rng.permutation(n)
         cap = 128 if self.kind_ == "image" else 512
-        n_val = int(min(round(n * self.validation_fraction), cap)) if n >= 50 else 0
-        val_idx, tr_idx = perm[:n_val], perm[n_val:]
-        if n_val == 0:
-            val_idx = perm[: min(n, cap)]
+        tr_idx, val_idx = self._holdout(n, derive_seed(seed, "diffusion"), cap=cap)
+        n_val = len(val_idx)
+        if n_val == 0:  # too few rows to hold any out: the validation loss is watched on training rows
+            val_idx = np.random.default_rng(derive_seed(seed, "holdout")).permutation(n)[: min(n, cap)]
         X = torch.as_tensor(x, dtype=torch.float32, device=device)
         C = torch.as_tensor(codes, dtype=torch.long, device=device)
         X_tr, C_tr = X[torch.as_tensor(tr_idx, device=device)], C[torch.as_tensor(tr_idx, device=device)]
@@ -167,21 +161,11 @@ class _DiffusionBase(TorchStateMixin, BaseEstimator):
                 return -float(diff.fixed_level_loss(ema, X_va, C_va, VALID_SIGMAS, g).mean())
 
         # No best-weights restore: the validation loss flattens early while samples keep improving.
-        history = train_epochs(run_epoch, int(self.epochs), validate=validate, patience=self.patience, snapshot=ema)
+        history = self._run_epochs(run_epoch, self.epochs, validate=validate, snapshot=ema)
         self.net_ = ema.eval()
         if snet is not None:
             self.sigma_net_ = snet.eval()
-        self.history_ = {
-            "epochs": history.epochs,
-            "steps": state["step"],
-            "losses": [float(v) for v in history.losses],
-            "valid_scores": [float(v) for v in history.scores],
-            "best_epoch": int(history.best_epoch),
-            "stopped_by": history.stopped_by,
-            "seconds": float(history.seconds),
-            "n_train": int(n_tr),
-            "n_valid": int(n_val),
-        }
+        self.history_ = self._record(history, steps=state["step"], n_train=int(n_tr), n_valid=int(n_val))
 
     def _sigma_loss(self, snet, x0, generator, clip):
         """Teach the noise-level net: inputs with noise of a random level (log-uniform 0.01..2,

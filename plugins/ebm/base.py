@@ -8,11 +8,10 @@ import time
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
 
 from advisor.sdk import (
     TakesTables,
-    TorchStateMixin,
+    TorchEstimator,
     current_trial,
     deadline,
     derive_seed,
@@ -20,12 +19,10 @@ from advisor.sdk import (
     iterate_minibatches,
     load_torch_optim,
     numpy_rng,
-    resolve_device,
     thread_limit,
     time_left,
     torch_generator,
     torch_seed,
-    train_epochs,
 )
 from advisor_plugins.ebm.inputs import InputsMixin
 from advisor_plugins.ebm.nets import ConvEnergy, MLPEnergy, geometric_sigmas
@@ -44,7 +41,7 @@ ENERGY_MODEL = {"image_shape": None, "training": "dsm", "width": 128, "depth": 3
 SEEDING = {"random_state": None, "device": "auto"}
 
 
-class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
+class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
     """Shared parameters and training of the energy estimators.
 
     Parameters:
@@ -112,15 +109,13 @@ class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__} needs at least 2 rows, got {len(Z)}")
         self.dim_ = int(Z.shape[1])
         self.width_ = int(self.width) if self.image_shape_ is None else max(8, int(self.width) // 4)
-        self.device_ = resolve_device(self.device)
+        self._start_device()
         self.sigmas_ = self._noise_ladder(Z)
         with torch_seed(self.random_state):
             net = self._build_module().to(self.device_)
         self.net_ = net
-        rng = numpy_rng(derive_seed(self.random_state, "split"))
-        order = rng.permutation(len(Z))
-        n_valid = min(len(Z) // 10, 1000) if len(Z) >= 60 else 0
-        valid, train = Z[order[:n_valid]], Z[order[n_valid:]]
+        train_rows, valid_rows = self._holdout(len(Z), derive_seed(self.random_state, "ebm"), cap=1000, fraction=0.1)
+        valid, train = Z[valid_rows], Z[train_rows]
         g_cpu = torch_generator(derive_seed(self.random_state, "batches"))
         g_dev = torch_generator(derive_seed(self.random_state, "noise"), device=self.device_)
         Xt = torch.as_tensor(train, device=self.device_)
@@ -131,7 +126,7 @@ class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
             else:
                 history = self._fit_cd(net, Xt, opt, g_cpu, g_dev)
         net.eval()
-        self.history_ = {"losses": list(history.losses), "scores": list(history.scores), "epochs": history.epochs, "stopped_by": history.stopped_by, "seconds": history.seconds}
+        self.history_ = self._record(history)
         self.n_train_ = int(len(train))
         self._after_fit(Z)
         return self
@@ -201,7 +196,7 @@ class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
                 net.eval()
                 return -float(self._dsm_loss(net, xv, sv, zv, create_graph=False))
 
-        return train_epochs(run_epoch, int(self.max_epochs), validate=validate, module=net, patience=self.patience)
+        return self._run_epochs(run_epoch, self.max_epochs, validate=validate, module=net)
 
     def _sgld(self, net, x, steps, alpha, sigma, g_dev):
         noise = math.sqrt(alpha)
@@ -240,7 +235,7 @@ class _EnergyModel(InputsMixin, TakesTables, TorchStateMixin, BaseEstimator):
         # Contrastive losses are not comparable with score-matching ones, so cd trials do not
         # report to the Optuna pruner (they still stop at the deadline).
         with fit_scope(deadline(), None):
-            return train_epochs(run_epoch, int(self.max_epochs), patience=None)
+            return self._run_epochs(run_epoch, self.max_epochs, patience=None)
 
     # -- inference helpers -----------------------------------------------------------------
     def _torch_device(self):
