@@ -221,7 +221,8 @@ _COMMON_DOC = """
         lr, weight_decay, batch_size, epochs: AdamW and the epoch loop (which also stops at
             the search's deadline, and early when `patience` epochs bring no improvement).
         ema_decay: weight averaging; the averaged model is the one kept.
-        validation_fraction: rows held out for the per-epoch validation loss.
+        validation_fraction: rows held out for the per-epoch validation loss (under 40 rows, some
+            training rows stand in).
         random_state: seed of every random draw (CPU runs repeat exactly).
         device: "auto", "cpu" or "cuda".
 """
