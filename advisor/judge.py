@@ -55,16 +55,15 @@ def cv_applies(task: str, n_dev: int) -> bool:
 
 
 def planned_seconds(runs, task: str, n_dev: int, n_valid: int, budget_s: float) -> float:
-    """What the verdict is expected to take: folds of the candidates, re-scoring of the others."""
-    if cv_applies(task, n_dev):
-        cut = min(sum(MAX_CHECKPOINTS * r.eval_seconds for r in runs if budget_limited(r.best_curve)), FORECAST_SHARE * budget_s)
-        return cut + sum(FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid))
-    chunks = 2 if task == "generate" else 1
-    # Scoring the checkpoints of runs cut by their deadline, for the forecast: one chunk each
-    # (checkpoint_context), and no more than the forecast's share of the budget allows.
+    """What the verdict is expected to take: folds of the candidates, re-scoring of the others,
+    and scoring the checkpoints of runs cut by their deadline for the forecast (one chunk each,
+    checkpoint_context; no more than the forecast's share of the budget)."""
     checkpoints = sum(MAX_CHECKPOINTS * r.eval_seconds for r in runs if r.best_estimator is not None and budget_limited(r.best_curve))
     checkpoints = min(checkpoints, FORECAST_SHARE * budget_s)
+    if cv_applies(task, n_dev):
+        return checkpoints + sum(FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid))
     if task in RESCORED_TASKS:
+        chunks = 2 if task == "generate" else 1
         return checkpoints + sum(chunks * r.eval_seconds for r in candidates(runs, n_valid))
     return checkpoints
 
@@ -178,24 +177,26 @@ def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: 
         if not budget_limited(curve):
             run.forecast = Forecast(budget_s * FACTOR, reason=f"training ended on its own ({curve.get('stopped_by')}): more time buys trials, not training")
             continue
-        scoring = checkpoint_context(ctx, rescored=run.name in rescored)
+        # The last point of the curve was measured by the verdict where it re-scored the run,
+        # else by the search: the checkpoints are scored the same way.
+        measured_with = ctx if run.name in rescored or search is None else search.valid_ctx
+        scoring = checkpoint_context(measured_with)
         points = _checkpoint_fidelity(run, search, config.task, scoring, min(stop_at, allowance))
         curve["checkpoints"] = [[round(t, 3), round(f, 5)] for t, f in points]
         noise = run.selection.spread if run.selection is not None and run.selection.spread is not None else 0.0
         run.forecast = forecast([t for t, _ in points], [f for _, f in points], noise=noise, budget_s=budget_s)
 
 
-def checkpoint_context(ctx, *, rescored: bool):
-    """How a checkpoint is scored: as many generated rows as real ones in one chunk, not the
-    verdict's two chunks of at least 500 (sampling dominates a deep generator's scoring; the C2ST
-    uses one chunk's worth and the memorisation share is a mean over rows, so neither is biased),
-    with as many classifier folds as the last point of the curve had (the verdict's when it
-    re-scored the run, else the search's), so every point is the same estimate; no ML-efficiency
-    fits (they are not the fidelity)."""
-    if ctx is None or ctx.task != "generate":
-        return ctx
-    folds = (ctx.c2st_folds or (5 if ctx.c2st_chunks > 1 else 3)) if rescored else 3
-    return dataclasses.replace(ctx, c2st_chunks=1, c2st_folds=folds, min_synthetic=0, ml_efficiency=False)
+def checkpoint_context(measured_with):
+    """How a checkpoint is scored, given the context the curve's last point was measured with:
+    as many generated rows as real ones in one chunk, not two chunks of at least 500 (sampling
+    dominates a deep generator's scoring; the C2ST uses one chunk's worth and the memorisation
+    share is a mean over rows, so neither is biased), with that context's classifier folds, so
+    every point is the same estimate; no ML-efficiency fits (they are not the fidelity)."""
+    if measured_with is None or measured_with.task != "generate":
+        return measured_with
+    return dataclasses.replace(measured_with, c2st_chunks=1, c2st_folds=measured_with.c2st_fold_count(), min_synthetic=0,
+                               ml_efficiency=False)
 
 
 def _standing(run) -> tuple:

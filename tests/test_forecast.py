@@ -183,10 +183,11 @@ def test_checkpoints_are_scored_in_one_chunk_with_the_last_points_folds():
     from advisor.judge import checkpoint_context
 
     verdict = EvalContext(task="generate", c2st_chunks=2, ml_efficiency=True)
-    after_rescore = checkpoint_context(verdict, rescored=True)
+    search = EvalContext(task="generate")
+    after_rescore = checkpoint_context(verdict)
     assert (after_rescore.c2st_chunks, after_rescore.c2st_folds, after_rescore.ml_efficiency) == (1, 5, False)
     assert after_rescore.min_synthetic == 0  # as many generated rows as real ones
-    assert checkpoint_context(verdict, rescored=False).c2st_folds == 3  # the search's own scoring
+    assert checkpoint_context(search).c2st_folds == 3  # the search's own scoring
     assert verdict.c2st_chunks == 2  # the verdict's context is left as it was
     prediction = EvalContext(task="classify")
-    assert checkpoint_context(prediction, rescored=True) is prediction
+    assert checkpoint_context(prediction) is prediction

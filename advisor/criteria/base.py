@@ -30,6 +30,10 @@ class EvalContext:
     ml_efficiency: bool = False  # generate with a target: also measure the ML-efficiency gap (two model fits)
     _cache: dict = field(default_factory=dict)
 
+    def c2st_fold_count(self) -> int:
+        """The two-sample classifier's folds: `c2st_folds`, else 5 with several chunks, else 3."""
+        return self.c2st_folds or (5 if self.c2st_chunks > 1 else 3)
+
 
 @dataclass
 class Evaluation:

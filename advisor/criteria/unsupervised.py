@@ -91,8 +91,7 @@ def generate(est, X, y, ctx):
     if not np.all(np.isfinite(S)):
         raise FamilyError("sample() returned NaN or infinite values")
     R = enc.transform(X)
-    folds = ctx.c2st_folds or (5 if ctx.c2st_chunks > 1 else 3)
-    score, auc, spread = c2st_score(R, S, seed=ctx.seed, folds=folds, chunks=ctx.c2st_chunks)
+    score, auc, spread = c2st_score(R, S, seed=ctx.seed, folds=ctx.c2st_fold_count(), chunks=ctx.c2st_chunks)
     metrics = {"c2st_score": score, "c2st_auc": auc, "_predict_seconds": t, "_spread": spread}
     # Coverage (Naeem et al., 2020): share of real rows with a generated row inside their k-NN ball.
     k = 5
