@@ -13,8 +13,8 @@ from __future__ import annotations
 from importlib import import_module
 
 from advisor.errors import AdvisorError, InputError
-from advisor.family import TASKS, Family, Interpretability, Support, Uncertainty
-from advisor.hookspecs import hookimpl
+from advisor.families.contract import TASKS, Family, Interpretability, Support, Uncertainty
+from advisor.families.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,7 @@ _LAZY = {
     "profile": "advisor.advise",
     "AdvisorClassifier": "advisor.sklearn_api",
     "AdvisorRegressor": "advisor.sklearn_api",
-    "discover": "advisor.plugins",
+    "discover": "advisor.families.discovery",
 }
 
 __all__ = [

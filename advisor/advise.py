@@ -7,24 +7,24 @@ import time
 import warnings as pywarnings
 from typing import Any
 
-from advisor.cleaning import wrap
 from advisor.criteria import EvalContext, evaluate
-from advisor.tables import read_table
-from advisor.preparation import check_task, prepare
+from advisor.data.preparation import check_task, prepare
+from advisor.data.tables import read_table
 from advisor.errors import AdvisorError, InputError
-from advisor.judge import budget_advice, decided, judge, selection_protocol
-from advisor.measure import measured, thread_limit
+from advisor.families.discovery import discover
+from advisor.families.selection import parse_shape as _parse_shape
+from advisor.families.selection import profile  # noqa: F401 - public as advisor.profile
+from advisor.families.selection import select as _select
+from advisor.families.selection import supports as _supports
+from advisor.judging.judge import budget_advice, decided, judge, selection_protocol
+from advisor.judging.prior_advice import compare, guidance_enabled, prior_recommendation, prior_scores
+from advisor.judging.ranking import parse_weights, pareto_front, rationale, score_runs
+from advisor.model.cleaning import wrap
 from advisor.nn.device import parse_device
-from advisor.plugins import discover
-from advisor.ranking import parse_weights, pareto_front, rationale, score_runs
-from advisor.prior_advice import compare, guidance_enabled, prior_recommendation, prior_scores
-from advisor.quiet import optuna_warnings_only
 from advisor.result import Recommendation, versions
+from advisor.runtime.measure import measured, thread_limit
+from advisor.runtime.quiet import optuna_warnings_only
 from advisor.search import FamilyRun, Search, SearchConfig, configure_estimator, fit_estimator
-from advisor.selection import parse_shape as _parse_shape
-from advisor.selection import profile  # noqa: F401 - public as advisor.profile
-from advisor.selection import select as _select
-from advisor.selection import supports as _supports
 
 DEFAULT_BUDGET_S = 60.0
 DEFAULT_NOISE_STD = 0.2
@@ -117,7 +117,7 @@ def recommend(
         run_warnings.append(f"only {len(dataset.X)} rows: scores are measured on the training rows, not held-out ones")
     optuna_storage, run_study = None, None
     if storage is not None:
-        from advisor.storage import open_run_study, open_storage
+        from advisor.search.storage import open_run_study, open_storage
 
         optuna_storage = open_storage(storage)
         options = {
@@ -140,7 +140,7 @@ def recommend(
     if search.storage_lost:
         run_warnings.append(search.storage_lost)
     if interrupted is not None:
-        from advisor.interrupts import signal_name
+        from advisor.runtime.interrupts import signal_name
 
         run_warnings.append(f"interrupted by {signal_name(interrupted)}: the ranking holds the trials that finished; the winner was not refit")
 
@@ -210,7 +210,7 @@ def recommend(
     rec.previews = previews
     rec.prior = prior_summary
     if run_study is not None and not search.storage_lost:
-        from advisor.storage import finish_run_study, workers_of
+        from advisor.search.storage import finish_run_study, workers_of
 
         rec.search["study"] = study
         rec.search["imported_trials"] = sum(r.imported for r in search.runs)
@@ -226,7 +226,7 @@ def _report_on_test(search: Search, dataset, splits, config, finish_by: float, e
     A scoring that would run past `finish_by` is stopped; the family keeps its place (it was
     ranked on its selection estimate) and says that its test figures are missing.
     """
-    from advisor.watchdog import TrialTimeout, watchdog
+    from advisor.runtime.watchdog import TrialTimeout, watchdog
 
     X_test, y_test, labels_test = splits.take(dataset, "test")
     ctx = EvalContext(task=config.task, seed=config.seed + 1, noise_std=config.noise_std, image_shape=dataset.profile.image_shape,
@@ -258,8 +258,8 @@ def _report_on_test(search: Search, dataset, splits, config, finish_by: float, e
 
 def _previews(task, run, dataset, splits, noise_std, seed, finish_by, run_warnings) -> dict:
     """Real against generated (or noisy / denoised) rows for the report, if time is left."""
-    from advisor.previews import make_previews
-    from advisor.watchdog import TrialTimeout, watchdog
+    from advisor.output.previews import make_previews
+    from advisor.runtime.watchdog import TrialTimeout, watchdog
 
     left = finish_by - time.monotonic()
     if left < 0.2:
@@ -294,8 +294,7 @@ def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, finish_
             f"returning the model fitted on {n_fit} search rows"
         )
         return run.best_estimator
-    from advisor import budget as budget_ctx
-
+    from advisor.runtime import budget as budget_ctx
     X, y = dataset.X, dataset.y
     rows = _rows_that_fit_in_memory(run, n_all)
     if rows < n_all:
@@ -308,7 +307,7 @@ def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, finish_
         keep = np.sort(np.random.default_rng(config.seed).choice(n_all, rows, replace=False))
         X = X.iloc[keep].reset_index(drop=True)
         y = None if y is None else y.iloc[keep].reset_index(drop=True)
-    from advisor.watchdog import TrialTimeout, watchdog
+    from advisor.runtime.watchdog import TrialTimeout, watchdog
 
     est = configure_estimator(clone(run.best_estimator), seed=config.seed, device=config.device)
     hard_stop = finish_by + 0.5 * (1 - AFTER_SEARCH_SLACK) * allowed_overrun(budget_s)
@@ -327,7 +326,7 @@ def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, finish_
 
 def _rows_that_fit_in_memory(run: FamilyRun, n_all: int) -> int:
     """Rows the refit can use within half the available memory, assuming memory linear in rows."""
-    from advisor.measure import available_memory_mb
+    from advisor.runtime.measure import available_memory_mb
 
     available = available_memory_mb()
     if not run.peak_memory_mb or available is None:
@@ -342,8 +341,8 @@ def _fallback(registry, runs, dataset, config, finish_by: float, run_warnings):
     It fits under the same deadline as everything after the search; a baseline that cannot
     finish in time is given up, and the run says the budget is too small.
     """
-    from advisor import budget as budget_ctx
-    from advisor.watchdog import TrialTimeout, watchdog
+    from advisor.runtime import budget as budget_ctx
+    from advisor.runtime.watchdog import TrialTimeout, watchdog
 
     task, prof = config.task, dataset.profile
     candidates = [r for r in runs if config.task in r.family.baseline_for and r.status != "unsupported"]

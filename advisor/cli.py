@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from advisor.errors import InputError
-from advisor.family import TASKS
+from advisor.families.contract import TASKS
 from advisor.settings import settings
 
 
@@ -37,7 +37,7 @@ class AdvisorGroup(click.Group):
             exc.show()
             code = exc.exit_code
         except click.Abort as exc:
-            from advisor.interrupts import exit_code
+            from advisor.runtime.interrupts import exit_code
 
             cause = exc.__cause__
             click.echo("Interrupted." if isinstance(cause, KeyboardInterrupt) else "Aborted!", err=True)
@@ -145,15 +145,15 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
     if budget == 0:
         if save_model:
             raise InputError("--save-model needs a trained model: --budget 0 trains nothing (give a budget in seconds)")
-        from advisor.prior_advice import prior_recommendation
+        from advisor.judging.prior_advice import prior_recommendation
 
         rec = prior_recommendation(data, task, target=target, weights=weights, prefer=prefer, families=families, exclude=exclude,
                                    image_shape=image_shape, sequence=sequence, seed=seed, start_time=start)
         _write_outputs(rec, start, json_path, None, report_path, quiet)
         return
     from advisor.advise import recommend as run_recommend
-    from advisor.interrupts import exit_code, terminate_as_interrupt
-    from advisor.progress import SearchProgress
+    from advisor.output.progress import SearchProgress
+    from advisor.runtime.interrupts import exit_code, terminate_as_interrupt
 
     with terminate_as_interrupt(), SearchProgress(task, quiet=quiet) as progress:
         rec = run_recommend(
@@ -182,7 +182,7 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
 
 
 def _write_outputs(rec, start: float, json_path, save_model, report_path, quiet: bool) -> None:
-    from advisor.display import print_recommendation
+    from advisor.output.display import print_recommendation
 
     print_recommendation(rec, quiet=quiet)
     if json_path:
@@ -191,7 +191,7 @@ def _write_outputs(rec, start: float, json_path, save_model, report_path, quiet:
     if save_model:
         rec.save(save_model)
     if report_path:
-        from advisor.report import write_report
+        from advisor.output.report import write_report
 
         write_report(rec.to_dict(), report_path)
     if not quiet:
@@ -204,8 +204,8 @@ def _write_outputs(rec, start: float, json_path, save_model, report_path, quiet:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def families(task, as_json):
     """List the installed model families and any plugin that failed to load."""
-    from advisor.display import print_families
-    from advisor.plugins import discover
+    from advisor.families.discovery import discover
+    from advisor.output.display import print_families
 
     print_families(discover(), task=task, as_json=as_json)
 
@@ -220,7 +220,7 @@ def families(task, as_json):
 def profile(data, target, task, image_shape, sequence, as_json):
     """Profile DATA: rows, column kinds, missingness, modality, target."""
     from advisor.advise import profile as run_profile
-    from advisor.display import print_profile
+    from advisor.output.display import print_profile
 
     print_profile(run_profile(data, target=target, task=task, image_shape=image_shape, sequence=sequence), as_json=as_json)
 
@@ -243,7 +243,7 @@ def _write_frame(frame, output: str | None, force: bool) -> None:
 
 def _read_rows(data: str):
     """The rows as the user wrote them: the saved model's first step does the cleaning."""
-    from advisor.tables import read_table
+    from advisor.data.tables import read_table
 
     return read_table(data).frame
 
@@ -258,7 +258,7 @@ def _read_rows(data: str):
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def sample(model, n_rows, output, seed, given, force):
     """Draw rows from a saved generate model."""
-    from advisor.conditional import ConditioningError, typed_value
+    from advisor.model.conditional import ConditioningError, typed_value
 
     _check_output(output, force, "--output")
     rec = _load_model(model)
@@ -338,7 +338,7 @@ def transform(model, rec, data, output, force):
 def report(result, output, force):
     """Render the HTML report of a saved result document (from --json)."""
     _check_output(output, force, "--output")
-    from advisor.report import read_document, write_report
+    from advisor.output.report import read_document, write_report
 
     write_report(read_document(result), output)
     click.echo(f"wrote {output}")
@@ -360,9 +360,9 @@ def worker(storage, study, budget, data, wait, device, quiet):
         from advisor.nn.device import resolve_device
 
         device = resolve_device(device)
-    from advisor.interrupts import terminate_as_interrupt
-    from advisor.progress import SearchProgress
-    from advisor.worker import work
+    from advisor.output.progress import SearchProgress
+    from advisor.runtime.interrupts import terminate_as_interrupt
+    from advisor.search.worker import work
 
     with terminate_as_interrupt(), SearchProgress("worker", quiet=quiet) as progress:
         summary = work(storage, study, budget=budget, data=data, device=device, wait=wait, progress=progress)
@@ -374,8 +374,8 @@ def worker(storage, study, budget, data, wait, device, quiet):
 @click.option("--json", "as_json", is_flag=True)
 def runs(storage, as_json):
     """List past runs recorded in a storage, newest first, with their recommendation."""
-    from advisor.display import print_runs
-    from advisor.storage import list_runs, open_storage
+    from advisor.output.display import print_runs
+    from advisor.search.storage import list_runs, open_storage
 
     print_runs(list_runs(open_storage(storage)), as_json=as_json)
 

@@ -2,7 +2,7 @@
 
 Models are saved with skops, which rebuilds objects from their recorded state and refuses
 types it was not told to trust, instead of unpickling (which runs whatever code the file
-names). `load` trusts only the exact types advisor's own models contain (`advisor.safe_load`);
+names). `load` trusts only the exact types advisor's own models contain (`advisor.model.safe_load`);
 anything else is refused unless the caller passes `trust=True`.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advisor.profiling import Profile
+from advisor.data.profiling import Profile
 
 SCHEMA_VERSION = "1.0"
 
@@ -74,11 +74,11 @@ class Recommendation:
     search: dict = field(default_factory=dict)
     interrupted: BaseException | None = field(default=None, repr=False, compare=False)
     previews: dict = field(default_factory=dict, repr=False)
-    # The prior ranking and whether the measurement agreed (advisor.prior_advice); empty for advice-only results.
+    # The prior ranking and whether the measurement agreed (advisor.judging.prior_advice); empty for advice-only results.
     prior: dict = field(default_factory=dict)
-    # How the families were compared (advisor.judge.selection_protocol).
+    # How the families were compared (advisor.judging.judge.selection_protocol).
     selection: dict = field(default_factory=dict)
-    # The budget at which the ranking is expected to settle (advisor.forecast.settle_budget).
+    # The budget at which the ranking is expected to settle (advisor.judging.forecast.settle_budget).
     budget_advice: dict | None = None
 
     @property
@@ -139,11 +139,11 @@ class Recommendation:
 def load(path: str | Path, *, trust: bool = False) -> Recommendation:
     """Load a recommendation saved by `Recommendation.save`.
 
-    Only the exact types advisor's own models contain are rebuilt (see `advisor.safe_load`); a
+    Only the exact types advisor's own models contain are rebuilt (see `advisor.model.safe_load`); a
     file naming anything else is refused with an InputError unless `trust=True`, which rebuilds
     whatever the file names and so can run code from it.
     """
-    from advisor.safe_load import load_saved
+    from advisor.model.safe_load import load_saved
 
     data = load_saved(Path(path), trust=trust)
     doc = json.loads(data["document"])

@@ -34,11 +34,11 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from advisor.budget import current_trial, deadline, fit_scope, record_curve, repeatable, time_left
-from advisor.family import DECLARED_UNCERTAINTY, MODALITIES, TASKS, Family, Interpretability, Support, Uncertainty
-from advisor.hookspecs import hookimpl
-from advisor.measure import thread_limit
+from advisor.families.contract import DECLARED_UNCERTAINTY, MODALITIES, TASKS, Family, Interpretability, Support, Uncertainty
+from advisor.families.hookspecs import hookimpl
 from advisor.nn.seeding import derive_seed, numpy_rng, torch_generator, torch_seed
+from advisor.runtime.budget import current_trial, deadline, fit_scope, record_curve, repeatable, time_left
+from advisor.runtime.measure import thread_limit
 
 # Names whose modules import pandas, scikit-learn or torch: loaded when first asked for.
 _LAZY = {

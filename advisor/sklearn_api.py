@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from advisor.tables import Table, array_columns
+from advisor.data.tables import Table, array_columns
 
 
 class _AdvisorEstimator(BaseEstimator):

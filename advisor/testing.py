@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from advisor.family import Family, validate_family
-from advisor.quiet import optuna_warnings_only
+from advisor.families.contract import Family, validate_family
+from advisor.runtime.quiet import optuna_warnings_only
 
 DEADLINE_S = 2.0
 DEADLINE_SLACK_S = 3.0
@@ -59,8 +59,8 @@ def toy_images(n: int = 120, side: int = 8, seed: int = 0) -> pd.DataFrame:
 
 def _task_data(task: str, modality: str):
     """(X, y, profile) of a toy problem for `task` on `modality`."""
-    from advisor.tables import Table
-    from advisor.preparation import prepare
+    from advisor.data.preparation import prepare
+    from advisor.data.tables import Table
 
     if modality == "image":
         X = toy_images()
@@ -134,8 +134,8 @@ def check_family(family: Family, tasks=None, modalities=None, check_deadline: bo
     from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
 
-    from advisor import budget
-    from advisor.measure import thread_limit
+    from advisor.runtime import budget
+    from advisor.runtime.measure import thread_limit
     from advisor.search import configure_estimator
 
     problems = validate_family(family)

@@ -65,7 +65,7 @@ def recommend_case(score, case: str, family: str, budget: float, seed: int, devi
 
 def deterministic_case(score, case: str, seed: int) -> dict:
     """The fallback reference when the resnet plugin is missing: one deterministic network."""
-    from advisor import budget as budget_ctx
+    from advisor.runtime import budget as budget_ctx
     from advisor_plugins.bnn.estimators import BNNClassifier
 
     X, y, _, _ = score.split_xy(case)
@@ -80,7 +80,7 @@ def deterministic_case(score, case: str, seed: int) -> dict:
 
 
 def method_case(score, case: str, method: str, seed: int) -> dict:
-    from advisor import budget as budget_ctx
+    from advisor.runtime import budget as budget_ctx
     from advisor_plugins.bnn.estimators import BNNClassifier, BNNRegressor
 
     X, y, _, _ = score.split_xy(case)

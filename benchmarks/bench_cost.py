@@ -54,10 +54,10 @@ def rss_mb() -> float:
 
 def measure(job: dict) -> dict:
     """Fit one family's default estimator on `rows` rows; time it and its memory peak."""
-    from advisor import budget as budget_ctx
-    from advisor.preparation import prepare
-    from advisor.tables import read_table
-    from advisor.plugins import discover
+    from advisor.data.preparation import prepare
+    from advisor.data.tables import read_table
+    from advisor.families.discovery import discover
+    from advisor.runtime import budget as budget_ctx
     from advisor.search import configure_estimator, fit_estimator
     from sklearn.base import clone
 

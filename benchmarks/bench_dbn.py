@@ -96,8 +96,8 @@ def bernoulli_rbm_reference(case: str, score, seconds: float) -> dict:
 
 
 def hgb_reference(case: str, score) -> dict:
-    from advisor.plugins import discover
-    from advisor.profiling import profile_frame
+    from advisor.data.profiling import profile_frame
+    from advisor.families.discovery import discover
 
     X_train, y_train, _, _ = score.split_xy(case)
     fam = discover().get("hist_gradient_boosting")

@@ -45,10 +45,10 @@ def images(n: int, side: int = 16, seed: int = 0) -> tuple[pd.DataFrame, pd.Seri
 def main() -> None:
     import torch
 
-    from advisor import budget
-    from advisor.tables import Table
-    from advisor.preparation import prepare
-    from advisor.plugins import discover
+    from advisor.data.preparation import prepare
+    from advisor.data.tables import Table
+    from advisor.families.discovery import discover
+    from advisor.runtime import budget
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=4000)

@@ -50,7 +50,7 @@ def log(msg: str) -> None:
 
 # -- models ------------------------------------------------------------------------------------
 def family_estimator(family, task, train, meta, **overrides):
-    from advisor.profiling import profile_frame
+    from advisor.data.profiling import profile_frame
 
     shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     profile = profile_frame(train, None, task=task, image_shape=shape)
@@ -92,7 +92,7 @@ def real_copy_share(load_case, case) -> float:
 
 
 def run_generate(case, args, load_case, evaluate) -> dict:
-    from advisor import budget
+    from advisor.runtime import budget
     from advisor_plugins.classic.families import GaussianMixtureFamily
     from advisor_plugins.diffusion.family import DiffusionFamily
 
@@ -137,7 +137,7 @@ def run_generate(case, args, load_case, evaluate) -> dict:
 
 
 def run_denoise(case, args, load_case, evaluate) -> dict:
-    from advisor import budget
+    from advisor.runtime import budget
     from advisor_plugins.diffusion.family import DiffusionFamily
 
     train, _test, meta = load_case(case)

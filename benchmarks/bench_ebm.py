@@ -66,7 +66,7 @@ def reference(case: str, score) -> dict:
 
 
 def diffusion_available() -> bool:
-    from advisor.plugins import discover
+    from advisor.families.discovery import discover
 
     return "diffusion" in discover().families
 

@@ -1,5 +1,5 @@
 """Does a label-free criterion pick the embedding a linear probe would? Evidence for
-`advisor.embed_quality.label_free_score` against trustworthiness.
+`advisor.judging.embed_quality.label_free_score` against trustworthiness.
 
     python benchmarks/bench_embed_criterion.py [--bench-dir DIR] [--cases emb_digits,emb_waveforms,...]
                                                [--seconds 45] [--random-configs 2] [--out PATH]
@@ -106,7 +106,7 @@ def candidates(profile, n_random: int):
     """(name, family, estimator) for the baselines, then each family's default and random configurations."""
     import optuna
 
-    from advisor.plugins import discover
+    from advisor.families.discovery import discover
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = [("raw", "baseline", Baseline("raw")), ("pca2", "baseline", Baseline("pca", 2)), ("pca8", "baseline", Baseline("pca", 8)),
@@ -140,7 +140,7 @@ def trustworthiness_of(X: pd.DataFrame, Z: np.ndarray) -> float:
 
 
 def criteria_of(est, X, Z, profile, seed=0) -> dict:
-    from advisor.embed_quality import _Standardiser, effective_rank, label_free_score
+    from advisor.judging.embed_quality import _Standardiser, effective_rank, label_free_score
 
     t0 = time.perf_counter()
     score, metrics = label_free_score(est, X, Z, modality=profile.modality, image_shape=profile.image_shape, seed=seed)
@@ -159,12 +159,12 @@ def criteria_of(est, X, Z, profile, seed=0) -> dict:
 
 
 def run_case(name: str, scorer, seconds: float, n_random: int, log) -> dict:
-    import advisor.budget
-    import advisor.tables
-    import advisor.preparation
+    import advisor.data.preparation
+    import advisor.data.tables
+    import advisor.runtime.budget
 
     train, test, labels, options = load_case(name, scorer)
-    data = advisor.preparation.prepare(advisor.tables.Table(train, name), "embed", None, **options)
+    data = advisor.data.preparation.prepare(advisor.data.tables.Table(train, name), "embed", None, **options)
     profile = data.profile
     X_train, X_test = data.X, data.cleaner.transform(test)
     log(f"{name}: {profile.modality}, {len(X_train)} train / {len(X_test)} test rows, {X_train.shape[1]} columns")
@@ -172,7 +172,7 @@ def run_case(name: str, scorer, seconds: float, n_random: int, log) -> dict:
     for label, family, est in candidates(profile, n_random):
         t0 = time.perf_counter()
         try:
-            with advisor.budget.fit_scope(time.monotonic() + seconds):
+            with advisor.runtime.budget.fit_scope(time.monotonic() + seconds):
                 est.fit(X_train)
             Z = np.asarray(est.transform(X_test), dtype=float).reshape(len(X_test), -1)
             if not np.all(np.isfinite(Z)):
@@ -200,7 +200,7 @@ def run_case(name: str, scorer, seconds: float, n_random: int, log) -> dict:
 
     timing = {}
     if len(X_train) >= 1000:
-        from advisor.embed_quality import label_free_score
+        from advisor.judging.embed_quality import label_free_score
 
         rows_1k = X_train.iloc[:1000].reset_index(drop=True)
         for label, est, _ in fitted:

@@ -103,7 +103,7 @@ def cases(score, bdir: Path, wanted: list[str] | None) -> list[tuple[str, str, d
 def supported_families(score, folder: str, meta: dict) -> list[str]:
     """The installed families that apply to the case, as the advisor's own profile decides."""
     from advisor.advise import profile as profile_data
-    from advisor.plugins import discover
+    from advisor.families.discovery import discover
 
     os.environ["BENCH_DIR"] = folder
     train = score.load_case(meta["name"])[0]

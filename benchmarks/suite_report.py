@@ -205,7 +205,7 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         "calibration fits are not counted). Scored on the test rows with the shared scorer; `mle_gap` is the drop in",
         "accuracy of a model trained on synthetic rather than real rows; memorisation near 0.5 is what fresh real rows give.",
         "`advisor --target COL` is the same call told the case's label column: its generator draws the label from the",
-        "training rows' values and the rest of each row given it (advisor.conditional).",
+        "training rows' values and the rest of each row given it (advisor.model.conditional).",
         "",
         "| case | model | " + " | ".join(GEN_COLUMNS) + " | fit s | sample s |",
         "| --- | --- | " + " | ".join("---" for _ in GEN_COLUMNS) + " | --- | --- |",

@@ -1,6 +1,6 @@
 """Derive the exact types `advisor.load` trusts from the models the built-in families save.
 
-    python scripts/derive_trusted_types.py            # rewrite advisor/trusted_types.txt
+    python scripts/derive_trusted_types.py            # rewrite advisor/model/trusted_types.txt
     python scripts/derive_trusted_types.py --check    # exit 1 if the shipped list misses a type
 
 Every built-in family is fitted on tiny data for every task and modality it supports, saved in
@@ -19,13 +19,13 @@ import time
 import warnings
 from pathlib import Path
 
-from advisor.family import MODALITIES
-from advisor.safe_load import LIST_PATH, read_list
+from advisor.families.contract import MODALITIES
+from advisor.model.safe_load import LIST_PATH, read_list
 
 # Every returned estimator is wrapped as AdvisorPipeline([("clean", InputCleaner(...)), ("model", est)]).
-# They are named here so the list holds them even where advisor.cleaning is not importable.
-WRAPPER_TYPES = ("advisor.cleaning.AdvisorPipeline", "advisor.cleaning.InputCleaner",
-                 "advisor.decision.BalancedDecision", "advisor.decision.ConformalRegressor")
+# They are named here so the list holds them even where advisor.model.cleaning is not importable.
+WRAPPER_TYPES = ("advisor.model.cleaning.AdvisorPipeline", "advisor.model.cleaning.InputCleaner",
+                 "advisor.model.decision.BalancedDecision", "advisor.model.decision.ConformalRegressor")
 # The one standard-library type the built-in models hold (scikit-learn's gradient boosting binds
 # check_array in it); the function a partial wraps is a type of its own and checked on its own.
 STDLIB_ALLOWED = ("functools.partial",)
@@ -76,12 +76,12 @@ def _settings(family, task, profile):
 
 
 def _wrap(est, X, task, profile):
-    """The fitted model as a run returns it: `advisor.cleaning.wrap` where that module exists."""
+    """The fitted model as a run returns it: `advisor.model.cleaning.wrap` where that module exists."""
     try:
-        from advisor.cleaning import InputCleaner, wrap
+        from advisor.model.cleaning import InputCleaner, wrap
     except ImportError:
         return est
-    from advisor.decision import BalancedDecision, ConformalRegressor
+    from advisor.model.decision import BalancedDecision, ConformalRegressor
 
     kinds = {c.name: c.kind for c in profile.columns}
     cleaner = InputCleaner(columns=[(str(c), kinds.get(str(c), "numeric")) for c in X.columns]).fit(X)
@@ -119,8 +119,8 @@ def family_types(family, tasks=None, modalities=None, log=print) -> set[str]:
 
 def _collect(family, found: set[str], tasks, modalities, log) -> None:
     """The fits of `family_types`, adding what each saved model names to `found`."""
-    from advisor import budget
-    from advisor.measure import thread_limit
+    from advisor.runtime import budget
+    from advisor.runtime.measure import thread_limit
     from advisor.search import configure_estimator, fit_estimator
     from advisor.testing import _task_data
 
@@ -146,7 +146,7 @@ def _collect(family, found: set[str], tasks, modalities, log) -> None:
 
 def derive(log=print) -> list[str]:
     """The sorted union of the saved types of every built-in family, and the wrapper's types."""
-    from advisor.plugins import discover
+    from advisor.families.discovery import discover
 
     registry = discover()
     found = set(WRAPPER_TYPES)

@@ -9,8 +9,8 @@ import optuna
 import pytest
 
 import advisor
-from advisor.tables import Table
-from advisor.preparation import prepare
+from advisor.data.preparation import prepare
+from advisor.data.tables import Table
 from advisor.search import FamilyRun, Search, SearchConfig
 from fake_plugins.fakes import MajorityVote, fake_family
 

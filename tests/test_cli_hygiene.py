@@ -21,7 +21,7 @@ from click.testing import CliRunner
 import advisor
 from advisor.cli import AdvisorGroup, main
 from advisor.errors import InputError
-from advisor.interrupts import Terminated
+from advisor.runtime.interrupts import Terminated
 
 
 def _lines(output: str) -> list[str]:
@@ -140,7 +140,7 @@ def test_writing_a_report_leaves_the_matplotlib_backend_alone(tmp_path):
         import json, sys
         import matplotlib
         matplotlib.use("pdf")
-        from advisor.report import read_document, write_report
+        from advisor.output.report import read_document, write_report
         for name in ("table", "images"):
             write_report(read_document({str(tmp_path)!r} + f"/{{name}}.json"), {str(tmp_path)!r} + f"/{{name}}.html")
         print(json.dumps({{"backend": matplotlib.get_backend(), "pyplot": "matplotlib.pyplot" in sys.modules}}))
@@ -163,8 +163,8 @@ RUNS = [
 
 
 def test_runs_prints_a_table_and_keeps_json(monkeypatch):
-    monkeypatch.setattr("advisor.storage.open_storage", lambda spec: None)
-    monkeypatch.setattr("advisor.storage.list_runs", lambda storage: RUNS)
+    monkeypatch.setattr("advisor.search.storage.open_storage", lambda spec: None)
+    monkeypatch.setattr("advisor.search.storage.list_runs", lambda storage: RUNS)
     result = CliRunner().invoke(main, ["runs"])
     assert result.exit_code == 0, result.output
     lines = _lines(result.output)
@@ -175,7 +175,7 @@ def test_runs_prints_a_table_and_keeps_json(monkeypatch):
     assert any("mine" in line and "(in memory)" in line for line in lines)
     as_json = CliRunner().invoke(main, ["runs", "--json"])
     assert as_json.exit_code == 0 and json.loads(as_json.output) == RUNS
-    monkeypatch.setattr("advisor.storage.list_runs", lambda storage: [])
+    monkeypatch.setattr("advisor.search.storage.list_runs", lambda storage: [])
     assert CliRunner().invoke(main, ["runs"]).output.strip() == "no runs recorded"
 
 

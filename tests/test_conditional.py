@@ -1,4 +1,4 @@
-"""Rows drawn for given target values (advisor.conditional): exact for the model's joint
+"""Rows drawn for given target values (advisor.model.conditional): exact for the model's joint
 distribution, the target's own distribution kept by default, and one-line errors for values the
 model cannot give."""
 
@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
-from advisor.conditional import ConditioningError, sample_given, wanted_values
 from advisor.criteria.unsupervised import ml_efficiency
+from advisor.model.conditional import ConditioningError, sample_given, wanted_values
 
 
 class TwoClasses:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from advisor import datasets
-from advisor.family import TASKS
+from advisor.families.contract import TASKS
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "datasets" / "make_datasets.py"

@@ -11,7 +11,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from advisor.embed_quality import effective_rank, label_free_score, perturbed_views
+from advisor.judging.embed_quality import effective_rank, label_free_score, perturbed_views
 from advisor.nn.encoding import TabularEncoder
 
 

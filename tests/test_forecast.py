@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from advisor import budget
 from advisor.cli import main
-from advisor.tables import Table
-from advisor.preparation import prepare
-from advisor.forecast import forecast, settle_budget
+from advisor.data.preparation import prepare
+from advisor.data.tables import Table
+from advisor.judging.forecast import forecast, settle_budget
 from advisor.nn.training import train_epochs
+from advisor.runtime import budget
 from advisor.search import FamilyRun, Search, SearchConfig
 from fake_plugins.fakes import MajorityVote, fake_family
 
@@ -74,8 +74,7 @@ def test_the_challengers_nearest_the_top_have_their_checkpoints_scored_first(mon
     (a challenger that might overtake the leader) must not be the one left without a forecast."""
     from types import SimpleNamespace
 
-    from advisor import judge
-
+    from advisor.judging import judge
     scored = []
 
     def slow_scoring(run, search, task, ctx, stop_at):
@@ -162,7 +161,7 @@ def test_the_rationale_tells_a_clear_overtaking_from_a_possible_one():
     """A forecast whose whole interval clears the winner earns the advice to rerun with more time;
     one whose middle is above but whose interval reaches below the winner is said as a
     possibility, never as the advice to rerun."""
-    from advisor.ranking import _forecast_sentences
+    from advisor.judging.ranking import _forecast_sentences
 
     best = _entry("arf", 0.72)
     clear = _entry("diffusion", 0.70, converged=False, forecast={"budget_s": 150.0, "fidelity": 0.86, "interval": [0.80, 0.92]})
@@ -180,7 +179,7 @@ def test_checkpoints_are_scored_in_one_chunk_with_the_last_points_folds():
     """A checkpoint of a generator costs one chunk of samples, not the verdict's two of 500 or more, and its C2ST
     uses as many folds as the curve's last point had, so the points are comparable."""
     from advisor.criteria import EvalContext
-    from advisor.judge import checkpoint_context
+    from advisor.judging.judge import checkpoint_context
 
     verdict = EvalContext(task="generate", c2st_chunks=2, ml_efficiency=True)
     search = EvalContext(task="generate")

@@ -203,7 +203,7 @@ def test_seeded_runs_repeat_exactly(real):
 def test_saved_models_name_only_trusted_types(real):
     import skops.io as sio
 
-    from advisor.safe_load import read_list
+    from advisor.model.safe_load import read_list
 
     det = ARFDetector(n_estimators=20, random_state=0).fit(real)
     gen = ARFGenerator(n_estimators=20, random_state=0).fit(real)

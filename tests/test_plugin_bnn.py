@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from advisor import budget
+from advisor.runtime import budget
 from advisor.testing import check_family, toy_images, toy_table
 
 torch = pytest.importorskip("torch")

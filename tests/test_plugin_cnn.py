@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from advisor import budget
-from advisor.family import validate_family
-from advisor.profiling import Profile
+from advisor.data.profiling import Profile
+from advisor.families.contract import validate_family
+from advisor.runtime import budget
 from advisor.testing import check_family
 from advisor_plugins.cnn.family import CNNFamily
 from toy_shapes import bars  # noqa: E402

@@ -17,11 +17,11 @@ torch = pytest.importorskip("torch")
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import cross_val_score  # noqa: E402
 
-from advisor import budget  # noqa: E402
-from advisor.family import validate_family  # noqa: E402
-from advisor.measure import thread_limit  # noqa: E402
+from advisor.data.profiling import profile_frame  # noqa: E402
+from advisor.families.contract import validate_family  # noqa: E402
 from advisor.nn.seeding import torch_generator, torch_seed  # noqa: E402
-from advisor.profiling import profile_frame  # noqa: E402
+from advisor.runtime import budget  # noqa: E402
+from advisor.runtime.measure import thread_limit  # noqa: E402
 from advisor.testing import check_family, toy_images  # noqa: E402
 from advisor_plugins.dbn.estimators import (  # noqa: E402
     DBNClassifier,

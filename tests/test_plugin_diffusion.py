@@ -14,8 +14,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from advisor import budget  # noqa: E402
 from advisor.criteria import c2st_score  # noqa: E402
+from advisor.runtime import budget  # noqa: E402
 from advisor.testing import check_family, toy_images  # noqa: E402
 from advisor_plugins.diffusion.estimators import DiffusionDenoiser, DiffusionDetector, DiffusionGenerator  # noqa: E402
 from advisor_plugins.diffusion.family import DiffusionFamily  # noqa: E402
@@ -229,7 +229,7 @@ def test_runs_on_cuda():
 
 # -- the family ---------------------------------------------------------------------------------
 def test_supports_says_where_it_applies():
-    from advisor.profiling import profile_frame
+    from advisor.data.profiling import profile_frame
 
     family = DiffusionFamily()
     mixed = profile_frame(mixed_table(100), None, task="denoise")

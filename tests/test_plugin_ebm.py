@@ -14,11 +14,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from advisor import budget  # noqa: E402
 from advisor.criteria import c2st_score  # noqa: E402
-from advisor.family import validate_family  # noqa: E402
-from advisor.measure import thread_limit  # noqa: E402
-from advisor.profiling import profile_frame  # noqa: E402
+from advisor.data.profiling import profile_frame  # noqa: E402
+from advisor.families.contract import validate_family  # noqa: E402
+from advisor.runtime import budget  # noqa: E402
+from advisor.runtime.measure import thread_limit  # noqa: E402
 from advisor.testing import check_family, toy_images  # noqa: E402
 from advisor_plugins.ebm.estimators import EnergyDenoiser, EnergyDetector, EnergyGenerator  # noqa: E402
 from advisor_plugins.ebm.family import EnergyBasedModel  # noqa: E402

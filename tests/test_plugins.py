@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli import main
-from advisor.plugins import discover, get_plugin_manager
+from advisor.families.discovery import discover, get_plugin_manager
 from advisor.testing import check_family
 
 BROKEN = "fake_plugins.raises_at_import,fake_plugins.raises_in_hook,fake_plugins.misspelled_hook,fake_plugins.bad_family"

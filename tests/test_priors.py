@@ -13,12 +13,12 @@ from click.testing import CliRunner
 
 import advisor
 from advisor.cli import main
-from advisor.plugins import discover
+from advisor.data.profiling import profile_frame
+from advisor.families.discovery import discover
+from advisor.judging.weights import parse_weights
 from advisor.priors import CRITERIA, family_prior, measured, prior_entries, prior_of
 from advisor.priors.features import meta_features
-from advisor.profiling import profile_frame
 from advisor.search import FamilyRun, plan_order
-from advisor.weights import parse_weights
 
 
 @pytest.fixture

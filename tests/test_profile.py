@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.advise import profile
-from advisor.tables import read_table
+from advisor.data.profiling import detect_modality, profile_frame
+from advisor.data.tables import read_table
 from advisor.errors import InputError
-from advisor.profiling import detect_modality, profile_frame
 
 
 def test_column_kinds_and_target(mixed_frame):

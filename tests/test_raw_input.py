@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 import advisor
-from advisor.cleaning import AdvisorPipeline, InputCleaner
 from advisor.cli import main
-from advisor.tables import Table, read_table
-from advisor.preparation import prepare
+from advisor.data.preparation import prepare
+from advisor.data.tables import Table, read_table
+from advisor.model.cleaning import AdvisorPipeline, InputCleaner
 
 
 @pytest.fixture

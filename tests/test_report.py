@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import advisor
 from advisor.cli import main
-from advisor.report import render
+from advisor.output.report import render
 
 EVIL = "<script>alert(1)</script>"
 

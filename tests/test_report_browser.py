@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import advisor
-from advisor.report import write_report
+from advisor.output.report import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

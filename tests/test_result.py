@@ -9,7 +9,7 @@ import skops.io as sio
 
 import advisor
 from advisor.errors import InputError
-from advisor.ranking import CRITERIA, parse_weights, pareto_front
+from advisor.judging.ranking import CRITERIA, parse_weights, pareto_front
 
 
 @pytest.fixture

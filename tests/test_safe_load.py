@@ -21,11 +21,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import advisor
-from advisor import safe_load
 from advisor.cli import main
+from advisor.data.profiling import ColumnProfile, Profile
 from advisor.errors import InputError
-from advisor.plugins import discover
-from advisor.profiling import ColumnProfile, Profile
+from advisor.families.discovery import discover
+from advisor.model import safe_load
 from advisor.result import Recommendation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +117,7 @@ def test_a_real_recommendation_loads_without_trust_and_predicts(tmp_path, monkey
 def test_the_shipped_list_holds_nothing_from_the_standard_library_but_partial():
     """builtins, operator, os, importlib ... never enter the list; partial's function is checked on its own."""
     names = safe_load.read_list()
-    assert "advisor.cleaning.AdvisorPipeline" in names and "advisor.cleaning.InputCleaner" in names
+    assert "advisor.model.cleaning.AdvisorPipeline" in names and "advisor.model.cleaning.InputCleaner" in names
     assert [n for n in names if n.split(".")[0] in sys.stdlib_module_names] == ["functools.partial"]
 
 
@@ -143,7 +143,7 @@ def test_the_shipped_list_covers_what_families_save(family, tasks, modalities):
     found = script.family_types(registry.families[family], tasks=tasks, modalities=modalities, log=lambda line: None)
     assert found, "a saved model names at least its own estimator or wrapper types"
     missing = sorted(found - safe_load.read_list())
-    assert not missing, f"{missing} not in advisor/trusted_types.txt: rerun scripts/derive_trusted_types.py"
+    assert not missing, f"{missing} not in advisor/model/trusted_types.txt: rerun scripts/derive_trusted_types.py"
 
 
 PLUGIN = '''
@@ -232,3 +232,29 @@ def test_a_refusal_names_every_refused_type_on_one_line(tmp_path):
     assert "\n" not in message
     for name in ("builtins.eval", "builtins.exec", "builtins.getattr", "operator.methodcaller"):
         assert name in message
+
+
+def test_a_model_saved_before_its_module_moved_loads_without_trust(tmp_path):
+    """Saved models name their classes' modules; a model saved when advisor.decision was a
+    top-level module must still load, as the class that now lives in advisor.model.decision."""
+    import zipfile
+
+    from sklearn.linear_model import LogisticRegression
+
+    from advisor.model.decision import BalancedDecision
+
+    X, y = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}), [0, 0, 0, 1, 1, 1]
+    model = BalancedDecision.around(LogisticRegression().fit(X, y), shares=[0.5, 0.5], power=1.0)
+    new, old = tmp_path / "new.skops", tmp_path / "old.skops"
+    sio.dump(model, new)
+    with zipfile.ZipFile(new) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "schema.json":
+                assert b'"advisor.model.decision"' in data
+                data = data.replace(b'"advisor.model.decision"', b'"advisor.decision"')
+            dst.writestr(item, data)
+    assert "advisor.decision.BalancedDecision" in sio.get_untrusted_types(file=old)
+    loaded = safe_load.load_saved(old)
+    assert isinstance(loaded, BalancedDecision)
+    assert (loaded.predict(X) == model.predict(X)).all()

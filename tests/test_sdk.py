@@ -50,7 +50,7 @@ def test_the_example_plugin_imports_only_the_sdk():
 def test_the_check_catches_a_plugin_reaching_past_the_sdk(tmp_path):
     package = tmp_path / "sneaky"
     package.mkdir()
-    (package / "__init__.py").write_text("def f():\n    from advisor.budget import time_left\n    from advisor_plugins.cnn import nets\n")
+    (package / "__init__.py").write_text("def f():\n    from advisor.runtime.budget import time_left\n    from advisor_plugins.cnn import nets\n")
     assert len(forbidden_imports(package, "sneaky")) == 2
 
 
@@ -103,8 +103,8 @@ TORCH_FAMILIES = ("bnn", "cnn", "dbn", "diffusion", "ebm", "resnet")
 def test_every_torch_family_trains_through_the_one_base():
     """Each estimator a built-in torch family makes, for every task it takes, derives from
     advisor.sdk.TorchEstimator: one device rule, one holdout rule, one epoch loop and record."""
-    from advisor.plugins import discover
-    from advisor.profiling import profile_frame
+    from advisor.data.profiling import profile_frame
+    from advisor.families.discovery import discover
     from advisor.sdk import TASKS, TorchEstimator, toy_images, toy_table
 
     registry = discover()

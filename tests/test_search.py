@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import advisor
-from advisor import budget
 from advisor.nn.training import train_epochs
+from advisor.runtime import budget
 
 
 def test_whole_call_stays_within_the_budget_rule(classic_only, mixed_frame):
@@ -102,8 +102,8 @@ def test_the_refit_reserve_goes_to_the_family_the_ranking_will_likely_pick():
     that wins the weighted ranking (otherwise the search stops early for a refit that never comes)."""
     from types import SimpleNamespace
 
-    from advisor.plugins import discover
-    from advisor.ranking import parse_weights
+    from advisor.families.discovery import discover
+    from advisor.judging.ranking import parse_weights
     from advisor.search import FamilyRun, Search
 
     registry = discover()

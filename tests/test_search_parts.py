@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import optuna
 import pytest
 
-from advisor.tables import Table
-from advisor.preparation import prepare
-from advisor.plugins import discover
+from advisor.data.preparation import prepare
+from advisor.data.splits import make_splits
+from advisor.data.tables import Table
+from advisor.families.discovery import discover
 from advisor.search import FamilyRun, Search, SearchConfig, TrialRecord, params_left, plan_order
-from advisor.splits import make_splits
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, r2_score, roc_auc_score
 
 import advisor
-from advisor.bootstrap import fidelity_draws, row_weights
-from advisor.decision import BalancedDecision, ConformalRegressor, conformal_quantile, tune_balance
-from advisor.verdict import Selection, compare
+from advisor.judging.bootstrap import fidelity_draws, row_weights
+from advisor.judging.verdict import Selection, compare
+from advisor.model.decision import BalancedDecision, ConformalRegressor, conformal_quantile, tune_balance
 
 
 def _unit(n):
@@ -143,7 +143,7 @@ def test_a_deadline_inside_the_two_sample_test_stops_the_scoring(monkeypatch):
     import sklearn.ensemble
 
     from advisor.criteria.unsupervised import c2st_score
-    from advisor.watchdog import TrialTimeout
+    from advisor.runtime.watchdog import TrialTimeout
 
     class OutOfTime(sklearn.ensemble.HistGradientBoostingClassifier):
         def fit(self, X, y, **kwargs):

@@ -26,7 +26,7 @@ class EvalContext:
     c2st_folds: int | None = None  # generate: the classifier's folds (None: 5 with several chunks, else 3)
     min_synthetic: int = 500  # generate: rows drawn at least (coverage and memorisation settle with more)
     modality: str = "tabular"  # embed: which perturbations keep a row's meaning
-    target: str | None = None  # generate: the target column rows are drawn for (advisor.conditional)
+    target: str | None = None  # generate: the target column rows are drawn for (advisor.model.conditional)
     ml_efficiency: bool = False  # generate with a target: also measure the ML-efficiency gap (two model fits)
     _cache: dict = field(default_factory=dict)
 
@@ -41,7 +41,7 @@ class Evaluation:
     uncertainty: float | None  # None: not measurable, use the declared kind
     metrics: dict
     predict_seconds_per_1k: float
-    # Per-row parts the fidelity is computed from (advisor.bootstrap redraws them), or the
+    # Per-row parts the fidelity is computed from (advisor.judging.bootstrap redraws them), or the
     # standard error of the fidelity where it does not split into rows.
     parts: dict = field(default_factory=dict, repr=False)
     spread: float | None = None

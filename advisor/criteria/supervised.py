@@ -9,8 +9,8 @@ import pandas as pd
 from sklearn.metrics import balanced_accuracy_score, r2_score
 
 from advisor.criteria.base import finite, timed
-from advisor.decision import Z90, BalancedDecision, balanced_labels, implied_shares, interval_score
 from advisor.errors import FamilyError
+from advisor.model.decision import Z90, BalancedDecision, balanced_labels, implied_shares, interval_score
 
 
 def expected_calibration_error(y_true, proba, classes, n_bins: int = 15) -> float:
@@ -31,7 +31,7 @@ def classify(est, X, y, ctx):
     """Balanced accuracy of the decision rule the model ships with, and a proper score.
 
     Without a tuned rule (a trial, a fold), labels follow the balanced-accuracy Bayes rule on the
-    probabilities (advisor.decision); a `BalancedDecision` applies its own tuned rule.
+    probabilities (advisor.model.decision); a `BalancedDecision` applies its own tuned rule.
     """
     y = np.asarray(y).astype(str)
     metrics = {}

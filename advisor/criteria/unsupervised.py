@@ -55,7 +55,7 @@ def c2st_score(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: in
         yc = np.r_[np.zeros(n), np.ones(len(chunk))]
         clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
         cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + c)
-        # error_score="raise": a deadline (advisor.watchdog) hit inside a fold must stop the scoring, not
+        # error_score="raise": a deadline (advisor.runtime.watchdog) hit inside a fold must stop the scoring, not
         # turn into a NaN fold that reads as a failed model.
         aucs.extend(cross_val_score(clf, Xc, yc, cv=cv, scoring="roc_auc", error_score="raise"))
     auc = float(np.mean(aucs))
@@ -65,10 +65,10 @@ def c2st_score(real: np.ndarray, synthetic: np.ndarray, seed: int = 0, folds: in
 
 def _draw(est, n: int, ctx):
     """`n` rows as the returned model draws them: a table with a target column draws the target
-    from the training rows' values and the rest of the row given it (advisor.conditional)."""
+    from the training rows' values and the rest of the row given it (advisor.model.conditional)."""
     if ctx.target is None or ctx.train_X is None:
         return est.sample(n, random_state=ctx.seed)
-    from advisor.conditional import draw_with_target
+    from advisor.model.conditional import draw_with_target
 
     return draw_with_target(est, ctx.target, ctx.train_X[ctx.target].dropna(), n, ctx.seed)
 
@@ -121,7 +121,7 @@ def ml_efficiency(synthetic: pd.DataFrame, train: pd.DataFrame, held_out: pd.Dat
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.metrics import accuracy_score, r2_score
 
-    from advisor.conditional import numeric_target
+    from advisor.model.conditional import numeric_target
 
     numeric = numeric_target(train[target].dropna())
     enc = TabularEncoder(numeric="standard", max_levels=50).fit(train.drop(columns=[target]))
@@ -241,8 +241,8 @@ def embed(est, X, y, ctx):
             metrics.update(probe_accuracy=acc, raw_probe_accuracy=ctx._cache[key], _parts={"correct": correct})
             return acc, None, metrics, len(X)
     # No labels: how well a perturbed copy of each row finds its own row in the embedding,
-    # discounted for collapse (advisor.embed_quality); it ranks families as a probe would.
-    from advisor.embed_quality import label_free_score
+    # discounted for collapse (advisor.judging.embed_quality); it ranks families as a probe would.
+    from advisor.judging.embed_quality import label_free_score
 
     score, parts = label_free_score(est, X, Z, modality=ctx.modality, image_shape=ctx.image_shape, seed=ctx.seed)
     metrics.update(label_free_score=score, **{k: v for k, v in parts.items() if isinstance(v, (int, float, str))})

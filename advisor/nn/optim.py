@@ -9,9 +9,7 @@ from contextlib import contextmanager
 
 import torch
 
-from advisor import budget
-
-
+from advisor.runtime import budget
 @contextmanager
 def cpu_threads(n: int | None, device: str):
     """Cap torch's intra-op CPU threads inside the block (no effect on CUDA or with None).
@@ -44,7 +42,7 @@ def load_torch_optim() -> None:
 class AdamW(torch.optim.AdamW):
     """`torch.optim.AdamW` (Loshchilov and Hutter, 2019) with a cosine decay of the learning rate
     down to 2 % of `lr`, stepped by `next_epoch`, over `total_epochs` or, when the fit has a
-    deadline (`advisor.budget`) that will cut training short, over the time left: the rate has
+    deadline (`advisor.runtime.budget`) that will cut training short, over the time left: the rate has
     come down by the time training stops, whichever ends it. Without a deadline the schedule
     depends on the epoch count alone, so seeded runs repeat. A family that wants a constant rate
     never calls `next_epoch`; parameter groups with their own "weight_decay" work as in torch.

@@ -2,7 +2,7 @@
 
 Families write one function that trains for one epoch and returns its mean loss, and optionally
 one that returns a validation score (higher is better). `train_epochs` does the rest: it stops
-before an epoch that would overrun the deadline set by the search (`advisor.budget`), reports
+before an epoch that would overrun the deadline set by the search (`advisor.runtime.budget`), reports
 each epoch's score to the current Optuna trial and raises `optuna.TrialPruned` when the pruner
 says so, stops early when the score stops improving, restores the best weights, and fails loudly
 on a NaN loss.
@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from advisor import budget
 from advisor.errors import FamilyError
+from advisor.runtime import budget
 
 
 @dataclass
@@ -25,7 +25,7 @@ class History:
     """What happened during training (kept on the estimator as `history_`), and the learning
     curve the search reads: each epoch's loss, validation score and elapsed seconds, how the
     loop stopped, and copies of the weights at epochs 1, 2, 4, 8, ... so that the model can be
-    scored as it was then (advisor.forecast extrapolates those scores)."""
+    scored as it was then (advisor.judging.forecast extrapolates those scores)."""
 
     losses: list[float] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)

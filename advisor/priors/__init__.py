@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from advisor.family import DECLARED_UNCERTAINTY
+from advisor.families.contract import DECLARED_UNCERTAINTY
 from advisor.priors.features import meta_features
 from advisor.priors.measured import evidence
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from advisor.profiling import Profile
+from advisor.data.profiling import Profile
 
 SCALES = {
     "log_rows": 1.0,  # a factor of 10 in rows

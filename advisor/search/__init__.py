@@ -13,12 +13,12 @@ How the budget is spent (measured in benchmarks/):
    of epochs, as many as the first trial's time afforded, and successive halving prunes on the
    per-epoch reports, so trials are compared at equal training resource; time slices still
    bound each trial and the whole.
-3. A reserve is kept for the end: the verdict (advisor.judge: cross-validation, checkpoint
+3. A reserve is kept for the end: the verdict (advisor.judging.judge: cross-validation, checkpoint
    scoring for the forecast), scoring on the test rows and refitting the winner on all rows.
    It is re-estimated after every trial from measured times.
 
-Every trial runs under `advisor.budget.fit_scope`, so its deadline reaches inside the fit, and
-its learning curve comes back through the same scope (advisor.curves).
+Every trial runs under `advisor.runtime.budget.fit_scope`, so its deadline reaches inside the fit, and
+its learning curve comes back through the same scope (advisor.judging.curves).
 
 The parts: `scheduler` (which family next, how much time: `Search`), `trials` (fit under a
 deadline, score, keep the best, record), `studies` (Optuna studies, resuming, workers),

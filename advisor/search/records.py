@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from advisor.criteria import Evaluation
-from advisor.family import Family
+from advisor.families.contract import Family
 from advisor.settings import settings
 
 COST_ORDER = {"low": 0, "moderate": 1, "high": 2}
@@ -57,12 +57,12 @@ class FamilyRun:
     test: Evaluation | None = None
     best_eval: Evaluation | None = None  # the best trial's scoring on the validation rows
     last_eval: Evaluation | None = field(default=None, repr=False)
-    best_curve: dict | None = field(default=None, repr=False)  # the best trial's learning curve (advisor.curves)
+    best_curve: dict | None = field(default=None, repr=False)  # the best trial's learning curve (advisor.judging.curves)
     last_curve: dict | None = field(default=None, repr=False)
-    forecast: object | None = None  # advisor.forecast.Forecast, where the judge made one
+    forecast: object | None = None  # advisor.judging.forecast.Forecast, where the judge made one
     resource_epochs: int | None = None  # the epochs every trial after the first gets (Family.resource_param)
     resource_from_deadline: bool = False  # ... set by what the first trial's time afforded
-    selection: object | None = None  # advisor.verdict.Selection, set by advisor.judge
+    selection: object | None = None  # advisor.judging.verdict.Selection, set by advisor.judging.judge
     exhausted: bool = False
     last_improvement: int = 0
     seen: set = field(default_factory=set)  # Optuna trial numbers already counted
@@ -89,7 +89,7 @@ class SearchConfig:
     # Trials without a better value after which a family is done. ADVISOR_STALL_TRIALS overrides it,
     # for benchmarks that need a search busy for its whole budget (advisor.settings).
     stall_trials: int = field(default_factory=lambda: settings().stall_trials)
-    # The prior's score per family (advisor.prior_advice), or None to search unguided.
+    # The prior's score per family (advisor.judging.prior_advice), or None to search unguided.
     prior_scores: dict | None = None
     # The ranking's criterion weights: the reserve for the final refit is kept for the family
     # likely to win the ranking, which is not always the one with the best validation fidelity.

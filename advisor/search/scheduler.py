@@ -14,9 +14,9 @@ import time
 import numpy as np
 
 from advisor.criteria import EvalContext
-from advisor.preparation import Dataset
-from advisor.family import DECLARED_UNCERTAINTY
-from advisor.judge import planned_seconds
+from advisor.data.preparation import Dataset
+from advisor.families.contract import DECLARED_UNCERTAINTY
+from advisor.judging.judge import planned_seconds
 from advisor.search.records import (
     CHEAP_SHARE,
     CHEAP_TRIALS,
@@ -30,9 +30,9 @@ from advisor.search.records import (
     StorageLost,
     params_left,
 )
+from advisor.data.splits import Splits
 from advisor.search.studies import StudyStore
 from advisor.search.trials import TrialRunner
-from advisor.splits import Splits
 
 
 class Search(TrialRunner, StudyStore):
@@ -106,7 +106,7 @@ class Search(TrialRunner, StudyStore):
         """The family the ranking will most likely put first, from what the search has measured.
 
         Validation fidelity, the declared uncertainty and interpretability, and the fit time
-        against the cheapest, weighed as the ranking weighs them (advisor.ranking); without
+        against the cheapest, weighed as the ranking weighs them (advisor.judging.ranking); without
         weights, the best validation fidelity.
         """
         weights = self.config.weights

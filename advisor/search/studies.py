@@ -2,7 +2,7 @@
 
 With a storage (`--storage`), studies persist: a resumed run reads back the trials an earlier
 run finished and refits the best instead of repeating the search, and workers on other machines
-add trials to the same studies (advisor.worker). Without one, studies live in memory.
+add trials to the same studies (advisor.search.worker). Without one, studies live in memory.
 """
 
 from __future__ import annotations

@@ -10,17 +10,17 @@ import warnings
 
 import numpy as np
 
-from advisor import budget as budget_ctx
-from advisor.bootstrap import objective_draws
 from advisor.criteria import evaluate, objective
-from advisor.curves import budget_limited, trial_curve
 from advisor.errors import FamilyError
-from advisor.measure import measured, thread_limit
+from advisor.judging.bootstrap import objective_draws
+from advisor.judging.curves import budget_limited, trial_curve
+from advisor.judging.verdict import weights_for
 from advisor.nn.seeding import derive_seed
+from advisor.runtime import budget as budget_ctx
+from advisor.runtime.measure import measured, thread_limit
+from advisor.runtime.watchdog import watchdog
 from advisor.search.fitting import configure_estimator, fit_estimator, one_line, stopped_by_deadline
 from advisor.search.records import IMPROVEMENT_ODDS, FamilyRun, StorageLost, TrialRecord, params_left
-from advisor.verdict import weights_for
-from advisor.watchdog import watchdog
 
 
 class TrialRunner:
@@ -31,7 +31,7 @@ class TrialRunner:
         """Build, fit (under a deadline and a watchdog) and score on the validation rows."""
         task, profile = self.config.task, self.data.profile
         deadline = time.monotonic() + seconds
-        # A fit that ignores its deadline is stopped after a grace period (advisor.watchdog).
+        # A fit that ignores its deadline is stopped after a grace period (advisor.runtime.watchdog).
         grace = max(2.0, 0.25 * seconds) + 2 * run.eval_seconds
         if run.eval_seconds == 0:  # a first trial: how long scoring takes is not known yet
             grace += 0.5 * seconds
@@ -90,7 +90,7 @@ class TrialRunner:
     def run_trial(self, run: FamilyRun, seconds: float) -> TrialRecord:
         import optuna
 
-        from advisor.storage import Heartbeat
+        from advisor.search.storage import Heartbeat
 
         try:
             study = self._study(run)

@@ -34,7 +34,7 @@ class CNNFamily(Family):
         "implicit", "softmax class probabilities, not calibrated by construction; no predictive spread for regression"
     )
     cost = "moderate"
-    resource_param = "max_epochs"  # the search holds it equal across trials (advisor.family)
+    resource_param = "max_epochs"  # the search holds it equal across trials (advisor.families.contract)
 
     def supports(self, task, profile):
         if task not in self.tasks:

@@ -9,7 +9,7 @@
 - detect (`DBNDetector`): `score_samples` = -free energy of the first RBM.
 - denoise (`DBNDenoiser`): up-down reconstruction through the stack.
 
-Time: pretraining and fine-tuning share the fit's deadline (`advisor.budget`) in fixed
+Time: pretraining and fine-tuning share the fit's deadline (`advisor.runtime.budget`) in fixed
 proportions, so a 2-second deadline still yields every layer; every phase keeps its best or
 last weights when its share runs out.
 """

@@ -30,7 +30,7 @@ class DiffusionFamily(Family):
         "implicit", "sampling gives a distribution of outputs, but no calibrated probabilities or predictive spread"
     )
     cost = "high"
-    resource_param = "epochs"  # the search holds it equal across trials (advisor.family)
+    resource_param = "epochs"  # the search holds it equal across trials (advisor.families.contract)
 
     def supports(self, task, profile):
         base = super().supports(task, profile)

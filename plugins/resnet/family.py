@@ -31,7 +31,7 @@ class ResNetFamily(Family):
         "implicit", "softmax class probabilities, not calibrated by construction; no predictive spread for regression"
     )
     cost = "moderate"
-    resource_param = "max_epochs"  # the search holds it equal across trials (advisor.family)
+    resource_param = "max_epochs"  # the search holds it equal across trials (advisor.families.contract)
 
     def supports(self, task, profile):
         base = super().supports(task, profile)

@@ -3,7 +3,9 @@ are still running when a test interrupts them."""
 
 import time
 
-from advisor import Interpretability, budget, hookimpl
+from advisor import Interpretability, hookimpl
+
+from advisor.runtime import budget
 from fake_plugins.fakes import MajorityVote, fake_family
 
 

@@ -6,10 +6,10 @@ must answer in about a second.
 
 from __future__ import annotations
 
-from advisor.tables import read_table
+from advisor.data.profiling import Profile
+from advisor.data.tables import read_table
 from advisor.errors import InputError
-from advisor.family import Support
-from advisor.profiling import Profile
+from advisor.families.contract import Support
 
 
 def parse_shape(image_shape) -> tuple[int, ...] | None:
@@ -29,7 +29,7 @@ def parse_shape(image_shape) -> tuple[int, ...] | None:
 
 def profile(data, *, target: str | None = None, task: str | None = None, image_shape=None, sequence: bool = False, seed: int = 0) -> Profile:
     """Profile a dataset without training anything."""
-    from advisor.profiling import profile_frame
+    from advisor.data.profiling import profile_frame
 
     table = read_table(data, target)
     tgt = target if isinstance(target, str) else table.target

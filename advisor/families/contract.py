@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:  # pragma: no cover
     import optuna
 
-    from advisor.profiling import Profile
+    from advisor.data.profiling import Profile
 
 TASKS = ("classify", "regress", "generate", "detect", "embed", "denoise")
 MODALITIES = ("tabular", "image", "sequence")

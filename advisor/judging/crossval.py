@@ -16,10 +16,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from advisor import budget as budget_ctx
-from advisor.measure import thread_limit
 from advisor.nn.seeding import derive_seed
-from advisor.watchdog import TrialTimeout, watchdog
+from advisor.runtime import budget as budget_ctx
+from advisor.runtime.measure import thread_limit
+from advisor.runtime.watchdog import TrialTimeout, watchdog
 
 MAX_CV_ROWS = 10_000
 FOLDS = 5

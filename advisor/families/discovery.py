@@ -18,8 +18,8 @@ from importlib import metadata
 
 import pluggy
 
-from advisor import hookspecs
-from advisor.family import Family, validate_family
+from advisor.families import hookspecs
+from advisor.families.contract import Family, validate_family
 from advisor.settings import settings
 
 ENTRY_POINT_GROUP = "advisor"

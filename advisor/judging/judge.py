@@ -4,7 +4,7 @@ The leading families (those within reach of the best validation fidelity, the li
 first) get out-of-fold estimates over the development rows when the data has fewer than
 `MAX_CV_ROWS` of them and their folds fit in the time the search left for it; every other family
 is judged on the validation rows, re-scored afresh where that is cheap. The result is one
-`advisor.verdict.Selection` per family (`run.selection`).
+`advisor.judging.verdict.Selection` per family (`run.selection`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import time
 import numpy as np
 
 from advisor.criteria import EvalContext, evaluate
-from advisor.crossval import FOLDS, MAX_CV_ROWS, cross_validate
-from advisor.curves import budget_limited
-from advisor.measure import thread_limit
-from advisor.verdict import Selection, attach_validation, from_evaluation, from_out_of_fold
-from advisor.watchdog import TrialTimeout, watchdog
+from advisor.judging.crossval import FOLDS, MAX_CV_ROWS, cross_validate
+from advisor.judging.curves import budget_limited
+from advisor.judging.verdict import Selection, attach_validation, from_evaluation, from_out_of_fold
+from advisor.runtime.measure import thread_limit
+from advisor.runtime.watchdog import TrialTimeout, watchdog
 
 PREDICTION_TASKS = ("classify", "regress")
 RESCORED_TASKS = ("generate", "detect", "denoise", "embed")
@@ -128,7 +128,7 @@ def _rescored(run, search, task, ctx, stop_at, seed) -> Selection | None:
 def decided(estimator, selection: Selection | None, task: str):
     """The estimator with the rule the verdict tuned: a balanced-accuracy decision (classify) or
     a conformal 90 % interval (regress); other tasks unchanged."""
-    from advisor.decision import BalancedDecision, ConformalRegressor
+    from advisor.model.decision import BalancedDecision, ConformalRegressor
 
     if selection is None:
         return estimator
@@ -161,8 +161,8 @@ def selection_protocol(task: str, splits, runs) -> dict:
 def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: float, rescored=frozenset()) -> None:
     """For each family whose best training run was cut by its deadline, score that run's weights
     at its checkpoints on the validation rows (the learning curve in fidelity units) and forecast
-    the fidelity at FACTOR times the budget (advisor.forecast); others get the reason there is none."""
-    from advisor.forecast import FACTOR, Forecast, forecast
+    the fidelity at FACTOR times the budget (advisor.judging.forecast); others get the reason there is none."""
+    from advisor.judging.forecast import FACTOR, Forecast, forecast
 
     allowance = time.monotonic() + FORECAST_SHARE * budget_s
     # The allowance may not reach every family. Whether a challenger would overtake the fidelity
@@ -234,8 +234,8 @@ def _checkpoint_fidelity(run, search, task: str, ctx, stop_at: float) -> list[tu
 
 
 def budget_advice(runs, budget_s: float) -> dict | None:
-    """The budget at which the ranking on fidelity is expected to settle (advisor.forecast)."""
-    from advisor.forecast import MIN_POINTS, settle_budget
+    """The budget at which the ranking on fidelity is expected to settle (advisor.judging.forecast)."""
+    from advisor.judging.forecast import MIN_POINTS, settle_budget
 
     curves, flat = {}, {}
     for run in runs:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 
-from advisor.tables import read_table
-from advisor.preparation import check_task, prepare
+from advisor.data.preparation import check_task, prepare
+from advisor.data.tables import read_table
 from advisor.errors import InputError
-from advisor.plugins import discover
+from advisor.families.discovery import discover
+from advisor.families.selection import parse_shape, select, supports
+from advisor.judging.weights import parse_weights, pareto_front
 from advisor.priors import prior_entries
 from advisor.result import Recommendation, versions
-from advisor.selection import parse_shape, select, supports
-from advisor.weights import parse_weights, pareto_front
 
 GUIDANCE_ENV = "ADVISOR_PRIOR"  # "off": the search ignores the prior (benchmarks of the guidance)
 

@@ -1,6 +1,6 @@
 """The cleaning a run applies to the user's columns, as a fitted step of the returned model.
 
-`advisor.preparation.prepare` decides, from the profile of the training rows, how each column is
+`advisor.data.preparation.prepare` decides, from the profile of the training rows, how each column is
 read: dates become days since 1970, numbers stored as text become numbers, infinities become
 missing, IDs, free text, empty and (for denoise) non-numeric columns are left out, and the
 columns come in a fixed order. The families train on the result. `InputCleaner` records those
@@ -132,7 +132,7 @@ class InputCleaner(TransformerMixin, BaseEstimator):
         return pd.DataFrame(values, columns=names)
 
     def _array_names(self, width: int) -> list[str]:
-        from advisor.tables import array_columns, pixel_columns
+        from advisor.data.tables import array_columns, pixel_columns
 
         if self.array_shape is not None and len(self.array_shape) > 1:
             return pixel_columns(width)
@@ -170,7 +170,7 @@ class AdvisorPipeline(Pipeline):
     `score_samples` and `transform` take the user's raw rows; `sample` (generate) hands the
     model's rows back through the cleaner's inverse, and `transform` of a denoiser returns rows
     in the input's form. A generator fitted on a table with its `target` column also draws rows
-    for given target values (`sample(n, y=...)`, advisor.conditional).
+    for given target values (`sample(n, y=...)`, advisor.model.conditional).
     """
 
     def __init__(self, steps, *, task=None, target=None, transform_input=None, memory=None, verbose=False):
@@ -193,9 +193,9 @@ class AdvisorPipeline(Pipeline):
         A generator fitted with a target column draws the target from its training rows'
         values and the rest of each row given it, so the target keeps its real distribution.
         `y`: the target's value for every row (one value), or one per row; a categorical target
-        takes only values seen in training. See advisor.conditional.
+        takes only values seen in training. See advisor.model.conditional.
         """
-        from advisor.conditional import ConditioningError, draw_with_target, numeric_target, sample_given, wanted_values
+        from advisor.model.conditional import ConditioningError, draw_with_target, numeric_target, sample_given, wanted_values
 
         values = getattr(self, "target_values_", None)  # models saved before conditioning lack it
         if y is None and values is None:
@@ -219,7 +219,7 @@ def wrap(model, cleaner: InputCleaner, task: str, target: str | None = None, tar
     """The returned model: the fitted cleaner in front of the fitted family estimator. A generator
     whose table holds the `target` column keeps that column's training values (`target_values`,
     as the model's table holds them), to draw the target from and to check wanted values."""
-    from advisor.conditional import kept_values
+    from advisor.model.conditional import kept_values
 
     pipeline = AdvisorPipeline([("clean", cleaner), ("model", model)], task=task, target=target)
     if target is not None and target_values is not None:

@@ -14,7 +14,7 @@ import json
 import time
 
 from advisor.errors import InputError
-from advisor.quiet import optuna_warnings_only
+from advisor.runtime.quiet import optuna_warnings_only
 
 
 @optuna_warnings_only()
@@ -22,11 +22,11 @@ def work(storage, study: str, *, budget: float = 600.0, data=None, device: str =
     """Add trials to `study` for at most `budget` seconds; wait up to `wait` seconds for it to appear."""
     import optuna
 
-    from advisor.tables import read_table
-    from advisor.preparation import prepare
-    from advisor.plugins import discover
+    from advisor.data.preparation import prepare
+    from advisor.data.tables import read_table
+    from advisor.families.discovery import discover
     from advisor.search import FamilyRun, Search, SearchConfig
-    from advisor.storage import fingerprint, open_storage
+    from advisor.search.storage import fingerprint, open_storage
 
     start = time.monotonic()
     optuna_storage = open_storage(storage)

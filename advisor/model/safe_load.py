@@ -22,6 +22,9 @@ from pathlib import Path
 from advisor.errors import InputError
 
 LIST_PATH = Path(__file__).with_name("trusted_types.txt")
+# Modules whose classes live in saved models and that have since moved: old name -> new name.
+# A model saved before the move names the old module; it loads as the class now in the new one.
+MOVED_MODULES = {"advisor.cleaning": "advisor.model.cleaning", "advisor.decision": "advisor.model.decision"}
 # Packages no plugin may vouch for, whatever its entry point says: the standard library (exec,
 # getattr, os, subprocess, ...) and advisor itself.
 NEVER_TRUSTED = frozenset(sys.stdlib_module_names) | {"advisor"}
@@ -52,7 +55,7 @@ def _defined_in(name: str, package: str) -> bool:
 
 def declared_types() -> frozenset[str]:
     """The names installed plugins' families declare in `saved_types` that pass `_defined_in`."""
-    from advisor.plugins import discover
+    from advisor.families.discovery import discover
 
     registry = discover()
     trusted = set()
@@ -63,9 +66,23 @@ def declared_types() -> frozenset[str]:
     return frozenset(trusted)
 
 
+def current_name(type_name: str) -> str:
+    """`type_name` as it is called now, if its module has moved since a model was saved."""
+    module, _, attr = type_name.rpartition(".")
+    return f"{MOVED_MODULES[module]}.{attr}" if module in MOVED_MODULES else type_name
+
+
+def _alias_moved_modules(type_names: list[str]) -> None:
+    """Make the old module names a saved model uses resolve to the modules that hold them now."""
+    for name in type_names:
+        module = name.rpartition(".")[0]
+        if module in MOVED_MODULES and module not in sys.modules:
+            sys.modules[module] = importlib.import_module(MOVED_MODULES[module])
+
+
 def check_types(untrusted: list[str], source: str) -> None:
     """Raise a one-line InputError naming every type in `untrusted` that is not trusted exactly."""
-    refused = sorted(set(untrusted) - read_list())
+    refused = sorted({name for name in untrusted if current_name(name) not in read_list()})
     if refused:  # plugins are imported only for a model that names types beyond the built-in list
         refused = sorted(set(refused) - declared_types())
     if refused:
@@ -94,6 +111,7 @@ def load_saved(path: Path, *, trust: bool = False):
         raise InputError(f"{path}: not a saved advisor model ({type(exc).__name__})") from None
     if not trust:
         check_types(untrusted, str(path))
+    _alias_moved_modules(untrusted)
     try:
         return sio.loads(data, trusted=untrusted)
     except Exception as exc:  # noqa: BLE001 - trusted types, state that does not rebuild

@@ -1,7 +1,7 @@
 """The verdict: each family's selection estimate with an interval, and the ties with the leader.
 
 A family's fidelity for selection comes from out-of-fold predictions over the development rows
-(advisor.crossval) where they were made, and otherwise from its best model re-scored on the
+(advisor.judging.crossval) where they were made, and otherwise from its best model re-scored on the
 validation rows. Either way the per-row parts are kept, bootstrap draws give the estimate a 90 %
 interval, and a family is tied with the leader when it is behind by less than one standard
 error of their difference (paired where they share rows): among tied families the other
@@ -9,7 +9,7 @@ criteria decide (the one-standard-error rule of Breiman et al., 1984). The 90 % 
 difference is reported beside it.
 
 Classify and regress decisions are tuned here too, on those same held-out predictions: the
-balanced-accuracy decision rule (advisor.decision.tune_balance) and the conformal half-width of
+balanced-accuracy decision rule (advisor.model.decision.tune_balance) and the conformal half-width of
 the 90 % interval, both carried into the returned model.
 """
 
@@ -22,9 +22,9 @@ from functools import lru_cache
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, r2_score
 
-from advisor.bootstrap import fidelity_draws, interval, row_weights
 from advisor.criteria import expected_calibration_error, interval_skill, log_loss_skill
-from advisor.decision import balanced_labels, conformal_quantile, tune_balance
+from advisor.judging.bootstrap import fidelity_draws, interval, row_weights
+from advisor.model.decision import balanced_labels, conformal_quantile, tune_balance
 
 LEVEL = 0.9
 Z_LEVEL = 1.6448536269514722

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 
-from advisor.family import DECLARED_UNCERTAINTY
-from advisor.curves import converged
+from advisor.families.contract import DECLARED_UNCERTAINTY
+from advisor.judging.curves import converged
+from advisor.judging.verdict import compare, from_evaluation
+from advisor.judging.weights import CRITERIA, DEFAULT_WEIGHTS, PRESETS, parse_weights, pareto_front  # noqa: F401 - re-exported
 from advisor.search import FamilyRun
-from advisor.verdict import compare, from_evaluation
-from advisor.weights import CRITERIA, DEFAULT_WEIGHTS, PRESETS, parse_weights, pareto_front  # noqa: F401 - re-exported
 
 FIDELITY_NAMES = {
     "classify": "balanced accuracy",
@@ -53,7 +53,7 @@ def total_cost(run: FamilyRun, n_rows: int) -> float | None:
 def score_runs(runs: list[FamilyRun], task: str, weights: dict, n_rows: int) -> list[dict]:
     """One ranking entry per family, best first (failed and unsupported ones at the end).
 
-    Fidelity and uncertainty come from each family's selection estimate (advisor.verdict):
+    Fidelity and uncertainty come from each family's selection estimate (advisor.judging.verdict):
     out-of-fold or validation rows, never the test rows, which only report. Families tied with
     the fidelity leader (behind it by less than one standard error of the difference) enter the score with the
     leader's fidelity, so that the other criteria decide among them.

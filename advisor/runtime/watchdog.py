@@ -1,6 +1,6 @@
 """Stopping a trial that ignores its deadline.
 
-Well-behaved families stop at the deadline themselves (`advisor.budget`). For the others — a
+Well-behaved families stop at the deadline themselves (`advisor.runtime.budget`). For the others — a
 plugin stuck in a Python loop, or blocked in a C call such as a sleep — the search arms a
 real-time timer (`setitimer`) for the trial's deadline plus a grace period. When it fires, the
 signal handler raises `TrialTimeout` in the main thread: Python code is interrupted at its next

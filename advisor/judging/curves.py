@@ -6,7 +6,7 @@ validation scores, EM's convergence flag). `trial_curve` turns either into one r
 training stopped (`max_epochs`, `early_stopped`, `deadline`, or EM's `converged`) and the curve
 against epochs or iterations and seconds. A run is *budget-limited* when its deadline cut it, or
 when it ran all of the epochs the search gave it because of the time (advisor.search); more
-budget would train it longer, so its fidelity is forecast (advisor.forecast).
+budget would train it longer, so its fidelity is forecast (advisor.judging.forecast).
 """
 
 from __future__ import annotations

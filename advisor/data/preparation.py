@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from advisor.cleaning import InputCleaner
-from advisor.tables import Table
+from advisor.data.profiling import Profile, profile_frame
+from advisor.data.splits import Splits, make_splits, strata_for
+from advisor.data.tables import Table
 from advisor.errors import InputError
-from advisor.family import TASKS
-from advisor.profiling import Profile, profile_frame
-from advisor.splits import Splits, make_splits, strata_for
+from advisor.families.contract import TASKS
+from advisor.model.cleaning import InputCleaner
 
 MIN_ROWS = 10
 TARGET_TASKS = {"classify", "regress"}
@@ -46,7 +46,7 @@ class Dataset:
     @property
     def conditioned_on(self) -> str | None:
         """The target column a generator learns with the rest of the table and can be sampled
-        for (advisor.conditional); None for other tasks, or when the target is not a column."""
+        for (advisor.model.conditional); None for other tasks, or when the target is not a column."""
         return self.target if self.task == "generate" and self.target in self.X.columns else None
 
     @property
