@@ -56,12 +56,15 @@ GENERATION_BUDGET = 60.0
 # 9 (advisor only): no change of method; the five torch families train through the one shared
 # base (advisor.nn.base.TorchEstimator) and advisor's modules are regrouped. Rerun to show that
 # the figures stay within noise of protocol 8.
+# 10 (advisor, generation cases only): memorisation is judged on a one-sided 80 % upper bound of
+# its excess over held-out real rows (the held-out share pooled with the 0.5 fresh rows give),
+# so that the search does not tune a generator up to the line and return it past it.
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
 PROTOCOL = 9
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 4}
-TASK_PROTOCOLS = {("oracle", "generate"): 5}  # where one task of a kind measures something new
+TASK_PROTOCOLS = {("oracle", "generate"): 5, ("advisor", "generate"): 10}  # where one task of a kind measures something new
 # What a reader of the report must know about how the current advisor protocol was run.
-PROTOCOL_NOTE = ("The advisor runs of protocol 9 load every built-in plugin, arf included; the oracle ran every family "
+PROTOCOL_NOTE = ("The advisor runs of protocol 9 (10 on the generation cases) load every built-in plugin, arf included; the oracle ran every family "
                  "the advisor could pick, arf among them (protocol 5 on the generation cases, 4 on the others).")
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
