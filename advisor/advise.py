@@ -168,7 +168,7 @@ def recommend(
     else:
         best_name, estimator = _fallback(registry, runs, dataset, config, finish_by, run_warnings)
     lines = rationale(entries, task, prof, weight_map, pareto)
-    advice = budget_advice(search.runs, float(budget))
+    advice = budget_advice(search.runs, float(budget), search)
     if advice and (auto_budget or advice["proposed_budget_s"] > budget):
         lines.append(f"Budget: about {advice['proposed_budget_s']} s ({advice['reason']}).")
     if not ok_entries:

@@ -59,20 +59,26 @@ GENERATION_BUDGET = 60.0
 # 10 (advisor, generation cases only): memorisation is judged on a one-sided 80 % upper bound of
 # its excess over held-out real rows (the held-out share pooled with the 0.5 fresh rows give),
 # so that the search does not tune a generator up to the line and return it past it.
+# 11 (advisor, 30 s runs only): the forecast is made for the family run alone with 5x the budget
+# (the oracle's long run measures exactly that), not at 5x the seconds of its own training run;
+# the forecasts are checked on the 30 s runs, so only those are run again.
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
 PROTOCOL = 9
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 4}
 TASK_PROTOCOLS = {("oracle", "generate"): 5, ("advisor", "generate"): 10}  # where one task of a kind measures something new
+BUDGET_PROTOCOLS = {("advisor", 30.0): 11}  # where the runs of one budget measure something new (before the task's rule)
 # What a reader of the report must know about how the current advisor protocol was run.
-PROTOCOL_NOTE = ("The advisor runs of protocol 9 (10 on the generation cases) load every built-in plugin, arf included; the oracle ran every family "
+PROTOCOL_NOTE = ("The advisor runs of protocol 9 (10 on the generation cases, 11 at 30 s) load every built-in plugin, arf included; the oracle ran every family "
                  "the advisor could pick, arf among them (protocol 5 on the generation cases, 4 on the others).")
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 SYNTHCITY_PYTHON = ROOT / ".venv-synthcity" / "bin" / "python"  # made by scripts/bench
 
 
-def protocol_of(kind: str, task: str | None) -> int:
-    """The current protocol of a job of this kind on a case of this task."""
+def protocol_of(kind: str, task: str | None, budget: float | None = None) -> int:
+    """The current protocol of a job of this kind on a case of this task, with this budget."""
+    if budget is not None and (kind, float(budget)) in BUDGET_PROTOCOLS:
+        return BUDGET_PROTOCOLS[(kind, float(budget))]
     return TASK_PROTOCOLS.get((kind, task), PROTOCOLS[kind])
 
 
@@ -161,7 +167,7 @@ def plan(args, score, bdir: Path) -> list[dict]:
     task_of = {name: meta["task"] for name, _, meta in all_cases}
     for job in jobs:
         if job["kind"] in OWN_KINDS:
-            job["protocol"] = protocol_of(job["kind"], task_of.get(job.get("case")))
+            job["protocol"] = protocol_of(job["kind"], task_of.get(job.get("case")), job.get("budget"))
     unique = {key(j): j for j in jobs}
     return list(unique.values())
 
@@ -180,7 +186,7 @@ def long_oracle_jobs(all_cases) -> list[dict]:
     for line in RECORDS.read_text().splitlines() if RECORDS.exists() else []:
         r = json.loads(line)
         j = r["job"]
-        if (j["kind"] not in OWN_KINDS or j["case"] not in folders or j.get("protocol") != protocol_of(j["kind"], tasks[j["case"]])
+        if (j["kind"] not in OWN_KINDS or j["case"] not in folders or j.get("protocol") != protocol_of(j["kind"], tasks[j["case"]], j.get("budget"))
                 or j["case"].startswith("bundled_")):  # the oracle runs on the public cases only
             continue
         if (j["kind"] == "oracle" and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR

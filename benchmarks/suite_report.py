@@ -60,7 +60,8 @@ def current(record: dict) -> bool:
     """Whether a record speaks for the advisor as it is now: its own kinds only under the current
     protocol (an earlier verdict must not pass for today's); the peers' records always."""
     job = record["job"]
-    return job["kind"] not in OWN_KINDS or job.get("protocol") == protocol_of(job["kind"], task_of(job["case"]) if job.get("case") else None)
+    return job["kind"] not in OWN_KINDS or job.get("protocol") == protocol_of(job["kind"], task_of(job["case"]) if job.get("case") else None,
+                                                                            job.get("budget"))
 
 
 def load() -> list[dict]:
@@ -636,8 +637,9 @@ def forecasts(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         return lines + ["No forecasts recorded yet under the current protocol.", ""], {}
     lines += [
         f"At {REGRET_BUDGET:g} s, every family whose best training run was cut short by the budget (its deadline, or the epochs the",
-        f"search gave it for want of time) is forecast at 5x the budget ({long_budget:g} s) from the fidelity at its checkpoints.",
-        f"The measured value is the fidelity the oracle's {long_budget:g} s run of that family measured by the advisor's own",
+        f"search gave it for want of time) is forecast at 5x the budget ({long_budget:g} s) from the fidelity at its checkpoints,",
+        "for the family run alone with that budget (from protocol 11 on; before, at 5x the seconds of its own training run).",
+        f"The measured value is the fidelity the oracle's {long_budget:g} s run of that family alone measured by the advisor's own",
         "verdict (same metric, same kind of rows). Error in points (100x for scores in [0, 1]; dB of noise removed for denoise).",
         "",
         "| case | family | fidelity at 30 s | forecast at 150 s (80 % interval) | measured at 150 s | error | interval |",

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from advisor.cli import main
 from advisor.data.preparation import prepare
 from advisor.data.tables import Table
-from advisor.judging.forecast import forecast, settle_budget
+from advisor.judging.forecast import forecast, lone_training_seconds, settle_budget
 from advisor.nn.training import train_epochs
 from advisor.runtime import budget
 from advisor.search import FamilyRun, Search, SearchConfig
@@ -84,7 +84,8 @@ def test_the_challengers_nearest_the_top_have_their_checkpoints_scored_first(mon
         return [(1.0, 0.5), (2.0, 0.6), (4.0, 0.65)] if in_time else [(4.0, 0.65)]
 
     monkeypatch.setattr(judge, "_checkpoint_fidelity", slow_scoring)
-    runs = [SimpleNamespace(name=name, best_curve={"stopped_by": "deadline"}, selection=SimpleNamespace(fidelity=f, spread=0.01))
+    runs = [SimpleNamespace(name=name, best_curve={"stopped_by": "deadline"}, selection=SimpleNamespace(fidelity=f, spread=0.01),
+                            fit_seconds=4.0, eval_seconds=1.0)
             for name, f in (("trailing", 0.2), ("leading", 0.9), ("middle", 0.6))]
     config = SimpleNamespace(task="generate")
     judge._forecast_cut_families(runs, None, config, None, stop_at=time.monotonic() + 60, budget_s=0.3 / judge.FORECAST_SHARE)
@@ -169,9 +170,9 @@ def test_the_rationale_tells_a_clear_overtaking_from_a_possible_one():
     behind = _entry("diffusion", 0.60, converged=False, forecast={"budget_s": 150.0, "fidelity": 0.65, "interval": [0.60, 0.70]})
 
     [said] = _forecast_sentences(best, [best, clear], "C2ST")
-    assert "expected to reach C2ST 0.86 (0.80-0.92), above arf's 0.72" in said and "--budget 150" in said
+    assert "expected to reach C2ST 0.86 (0.80-0.92), above arf's 0.72" in said and "--families diffusion --budget 150" in said
     [said] = _forecast_sentences(best, [best, leaning], "C2ST")
-    assert "may overtake arf" in said and "0.78 (0.67-0.89) against 0.72" in said and "--budget" not in said
+    assert "may overtake arf" in said and "0.78 (0.67-0.89) against 0.72" in said and "does not rule out staying behind" in said
     assert _forecast_sentences(best, [best, behind], "C2ST") == []
 
 
@@ -190,3 +191,22 @@ def test_checkpoints_are_scored_in_one_chunk_with_the_last_points_folds():
     assert verdict.c2st_chunks == 2  # the verdict's context is left as it was
     prediction = EvalContext(task="classify")
     assert checkpoint_context(prediction) is prediction
+
+
+def test_alone_a_family_trains_for_the_search_time_less_the_room_to_score_it():
+    """The forecast's horizon is the training a family gets when run alone with the larger budget,
+    by the scheduler's rule for a first trial, not a multiple of the seconds it got while sharing."""
+    assert lone_training_seconds(150, 0, 0.25) == pytest.approx(100)
+    assert lone_training_seconds(150, 30, 0.25) == pytest.approx(80)  # the run's fixed overhead does not grow
+    assert lone_training_seconds(150, 0, 5.0) == pytest.approx(50)  # slow scoring: the ratio is capped at 1
+    assert lone_training_seconds(150, 0, 0.0) == pytest.approx(100)  # and floored at 0.25
+
+
+def test_a_longer_horizon_forecasts_further_along_a_rising_curve():
+    seconds = np.array([0.5, 1.0, 2.0, 4.0])
+    rising = 0.9 - 0.3 * seconds ** -0.5
+    near = forecast(seconds, rising, noise=0.005, budget_s=30)  # 5x the last checkpoint: 20 s of training
+    far = forecast(seconds, rising, noise=0.005, budget_s=30, training_s=100.0)
+    assert near.training_s == pytest.approx(20.0) and far.training_s == pytest.approx(100.0)
+    assert far.fidelity > near.fidelity > rising[-1]
+    assert far.to_dict()["training_s"] == 100.0

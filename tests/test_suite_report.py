@@ -26,8 +26,9 @@ def record(kind: str, case: str, budget: float, job: dict, protocol=CURRENT, **f
     if protocol is CURRENT:
         sys.path.insert(0, str(BENCHMARKS))
         import suite
+        from suite_report import task_of
 
-        protocol = suite.PROTOCOLS[kind]
+        protocol = suite.protocol_of(kind, task_of(case), budget)
     if protocol is not None:
         job["protocol"] = protocol
     return {"key": job_key(job), "job": job, "wall_s": 1.0, **fields}
@@ -100,7 +101,7 @@ def report(tmp_path, monkeypatch):
 def test_only_the_current_protocol_counts(report):
     module = report(records())
     kept = module.load()
-    assert all(r["job"].get("protocol") == module.PROTOCOLS[r["job"]["kind"]] for r in kept if r["job"]["kind"] != "peer")
+    assert all(module.current(r) and r["job"].get("protocol") is not None for r in kept if r["job"]["kind"] != "peer")
     assert len(kept) == 13  # 7 oracle runs, 5 advisor runs, 1 peer
     assert module.oracle_table(kept)["emb_digits"] == {"cnn": 0.965, "pca": 0.940}
     idx = module.index(kept)
@@ -165,7 +166,9 @@ def test_earlier_protocol_alone_reports_nothing_measured(report):
     sys.path.insert(0, str(BENCHMARKS))
     import suite
 
-    current = lambda r: r["job"].get("protocol") == suite.PROTOCOLS.get(r["job"]["kind"])  # noqa: E731
+    from suite_report import task_of
+
+    current = lambda r: r["job"].get("protocol") == suite.protocol_of(r["job"]["kind"], task_of(r["job"]["case"]), r["job"]["budget"])  # noqa: E731
     module = report([r for r in records() if r["job"]["kind"] == "peer" or not current(r)])
     text, doc = module.render()
     for section in ("No oracle runs recorded yet under the current protocol.",

@@ -8,6 +8,12 @@ and log-power, after Domhan et al., 2015) is fitted to it by least squares and e
 the training time a larger budget would give; the ensemble's spread, widened by the noise of
 the fidelity measurement itself, is the interval. A "no further gain" member keeps the forecast
 honest where the curve has flattened.
+
+The larger budget is the family's own: the forecast answers "what would this family reach if it
+were run alone with FACTOR times the budget" (`advisor recommend ... --families NAME --budget
+N`), which is what a practitioner runs to check a challenger. Alone, a family's first training
+run gets the whole search time less the room kept for scoring it (the scheduler's rule,
+`lone_training_seconds`), not FACTOR times the few seconds it got while sharing the budget.
 """
 
 from __future__ import annotations
@@ -43,18 +49,34 @@ MODELS = (
 )
 
 
+def lone_training_seconds(budget_s: float, overhead_s: float, scoring_ratio: float) -> float:
+    """Training seconds a family's first run gets when it is searched alone within `budget_s`.
+
+    The search's time is the budget less the run's fixed overhead (reading, profiling; measured
+    in the run at hand), and a first trial gets the part of it that leaves room for scoring it on
+    validation rows and test rows: 1 / (1 + 2 x the scoring-to-fit ratio, kept in [0.25, 1]), as
+    advisor.search.scheduler plans it.
+    """
+    ratio = min(max(scoring_ratio, 0.25), 1.0)
+    return max(budget_s - overhead_s, 0.0) / (1 + 2 * ratio)
+
+
 @dataclass
 class Forecast:
-    """The fidelity expected at `budget_s` (the run's budget times FACTOR), or why there is none."""
+    """The fidelity expected with `budget_s` (the run's budget times FACTOR) for the family alone,
+    from one training run of `training_s` seconds, or why there is none."""
 
     budget_s: float
     fidelity: float | None = None
     interval: tuple[float, float] | None = None
     reason: str | None = None
     models: dict | None = None
+    training_s: float | None = None
 
     def to_dict(self) -> dict:
         out = {"budget_s": round(self.budget_s, 1)}
+        if self.training_s is not None:
+            out["training_s"] = round(self.training_s, 1)
         if self.fidelity is None:
             out["reason"] = self.reason
             return out
@@ -64,8 +86,10 @@ class Forecast:
         return out
 
 
-def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, budget_s: float = 0.0) -> Forecast:
-    """Forecast the fidelity after `factor` times the last checkpoint's training seconds.
+def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, budget_s: float = 0.0,
+             training_s: float | None = None) -> Forecast:
+    """Forecast the fidelity after `training_s` seconds of training (by default `factor` times
+    the last checkpoint's), for the family alone with `factor` times `budget_s`.
 
     `seconds` and `fidelity` are the learning curve (checkpoints in training order); `noise` is
     the standard error of one fidelity measurement.
@@ -79,11 +103,13 @@ def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, b
         target.reason = f"only {len(t)} checkpoint(s) of its training were scored; a forecast needs {MIN_POINTS}"
         return target
     scale = t[-1]
-    x = t / scale  # the last checkpoint at 1: the models extrapolate to `factor`
+    x = t / scale  # the last checkpoint at 1: the models extrapolate to `reach`
+    reach = factor if training_s is None else max(training_s / scale, 1.0)
+    target.training_s = scale * reach
     predictions = {"no further gain": float(f[-1])}
     residuals = []
     for name, fn, guess, bounds in MODELS:
-        value, spread = _fit(fn, x, f, guess(float(f[0]), float(f[-1])), bounds, factor)
+        value, spread = _fit(fn, x, f, guess(float(f[0]), float(f[-1])), bounds, reach)
         if value is not None:
             predictions[name] = value
             residuals.append(spread)
@@ -122,19 +148,22 @@ def _fit(fn, x, f, guess, bounds, factor) -> tuple[float | None, float]:
 def settle_budget(curves: dict, flat: dict, budget_s: float, factors=(1.0, 2.0, 5.0, 10.0, 20.0)) -> dict:
     """The budget at which the ranking on fidelity is expected to stop changing.
 
-    `curves` maps each family cut off by its deadline to (checkpoint seconds, fidelities, noise);
-    `flat` maps the others to their fidelity (their training ended on its own, so more budget
-    buys them trials, not training). The proposal is the smallest multiple of `budget_s` from
-    which the forecast leader no longer changes up to the largest multiple tried.
+    `curves` maps each family cut off by its deadline to (checkpoint seconds, fidelities, noise)
+    and, optionally, a function from a budget to the training seconds the family gets alone
+    within it (`lone_training_seconds`); `flat` maps the others to their fidelity (their
+    training ended on its own, so more budget buys them trials, not training). The proposal is
+    the smallest multiple of `budget_s` from which the forecast leader no longer changes up to
+    the largest multiple tried.
     """
     leaders = []
     for factor in factors:
         values = dict(flat)
-        for name, (seconds, fidelity, noise) in curves.items():
+        for name, (seconds, fidelity, noise, *lone) in curves.items():
             if factor == 1.0:
                 values[name] = fidelity[-1]
                 continue
-            fc = forecast(seconds, fidelity, noise=noise, factor=factor, budget_s=budget_s)
+            training_s = lone[0](factor * budget_s) if lone else None
+            fc = forecast(seconds, fidelity, noise=noise, factor=factor, budget_s=budget_s, training_s=training_s)
             values[name] = fc.fidelity if fc.fidelity is not None else fidelity[-1]
         leaders.append(max(values, key=lambda n: (values[n], n)) if values else None)
     settle = len(factors) - 1
@@ -144,6 +173,6 @@ def settle_budget(curves: dict, flat: dict, budget_s: float, factors=(1.0, 2.0, 
     if settle == 0:
         reason = f"the forecasts do not change the leader ({leaders[0]}): {budget_s:.0f} s is enough"
     else:
-        reason = (f"{leaders[-1]} is forecast to lead from about {proposed:.0f} s on (at {budget_s:.0f} s {leaders[0]} leads); "
+        reason = (f"{leaders[-1]}, given that budget on its own, is forecast to lead from about {proposed:.0f} s on (at {budget_s:.0f} s {leaders[0]} leads); "
                   f"forecasts beyond {FACTOR:g}x the budget rest on a longer extrapolation")
     return {"proposed_budget_s": round(proposed), "leader_then": leaders[-1], "reason": reason}

@@ -161,7 +161,8 @@ def selection_protocol(task: str, splits, runs) -> dict:
 def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: float, rescored=frozenset()) -> None:
     """For each family whose best training run was cut by its deadline, score that run's weights
     at its checkpoints on the validation rows (the learning curve in fidelity units) and forecast
-    the fidelity at FACTOR times the budget (advisor.judging.forecast); others get the reason there is none."""
+    the fidelity the family would reach alone with FACTOR times the budget (advisor.judging.forecast);
+    others get the reason there is none."""
     from advisor.judging.forecast import FACTOR, Forecast, forecast
 
     allowance = time.monotonic() + FORECAST_SHARE * budget_s
@@ -184,7 +185,19 @@ def _forecast_cut_families(runs, search, config, ctx, stop_at: float, budget_s: 
         points = _checkpoint_fidelity(run, search, config.task, scoring, min(stop_at, allowance))
         curve["checkpoints"] = [[round(t, 3), round(f, 5)] for t, f in points]
         noise = run.selection.spread if run.selection is not None and run.selection.spread is not None else 0.0
-        run.forecast = forecast([t for t, _ in points], [f for _, f in points], noise=noise, budget_s=budget_s)
+        run.forecast = forecast([t for t, _ in points], [f for _, f in points], noise=noise, budget_s=budget_s,
+                                training_s=lone_training(run, search, budget_s)(FACTOR * budget_s))
+
+
+def lone_training(run, search, budget_s: float):
+    """A function from a budget to the seconds this family's training run would get were it
+    searched alone within it (advisor.judging.forecast.lone_training_seconds), with this run's
+    fixed overhead (the time before its search began) and the family's scoring-to-fit ratio."""
+    from advisor.judging.forecast import lone_training_seconds
+
+    overhead = max(budget_s - (search.end - search.start), 0.0) if search is not None else 0.0
+    ratio = (run.eval_seconds or 0.0) / max(run.fit_seconds or 0.0, 0.05)
+    return lambda budget: lone_training_seconds(budget, overhead, ratio)
 
 
 def checkpoint_context(measured_with):
@@ -233,7 +246,7 @@ def _checkpoint_fidelity(run, search, task: str, ctx, stop_at: float) -> list[tu
     return points + final
 
 
-def budget_advice(runs, budget_s: float) -> dict | None:
+def budget_advice(runs, budget_s: float, search=None) -> dict | None:
     """The budget at which the ranking on fidelity is expected to settle (advisor.judging.forecast)."""
     from advisor.judging.forecast import MIN_POINTS, settle_budget
 
@@ -243,7 +256,8 @@ def budget_advice(runs, budget_s: float) -> dict | None:
             continue
         points = (run.best_curve or {}).get("checkpoints") or []
         if budget_limited(run.best_curve) and len(points) >= MIN_POINTS:
-            curves[run.name] = ([t for t, _ in points], [f for _, f in points], run.selection.spread or 0.0)
+            curves[run.name] = ([t for t, _ in points], [f for _, f in points], run.selection.spread or 0.0,
+                                lone_training(run, search, budget_s))
         else:
             flat[run.name] = run.selection.fidelity
     if not curves and not flat:

@@ -230,21 +230,21 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
             continue
         ran = (e.get("curve") or {}).get("seconds") or [None]
         ran_text = f"its {ran[-1]:.0f} s ran out" if ran[-1] else "its time ran out"
+        alone = f"run alone with {fc['budget_s']:.0f} s (--families {e['family']} --budget {fc['budget_s']:.0f})"
         if lo > target:
             lines.append(
-                f"{e['family']} was still improving when {ran_text}; with about {fc['budget_s']:.0f} s it is expected to reach "
-                f"{fid} {fc['fidelity']:.2f} ({lo:.2f}-{hi:.2f}), above {best['family']}'s {target:.2f}: run again with "
-                f"--budget {fc['budget_s']:.0f}."
+                f"{e['family']} was still improving when {ran_text}; {alone} it is expected to reach "
+                f"{fid} {fc['fidelity']:.2f} ({lo:.2f}-{hi:.2f}), above {best['family']}'s {target:.2f}."
             )
         else:  # the forecast leans towards overtaking but its interval does not rule out staying behind
             lines.append(
-                f"{e['family']} was still improving when {ran_text}; with about {fc['budget_s']:.0f} s it may overtake "
+                f"{e['family']} was still improving when {ran_text}; {alone} it may overtake "
                 f"{best['family']}: expected {fid} {fc['fidelity']:.2f} ({lo:.2f}-{hi:.2f}) against {target:.2f}, an interval "
                 f"that does not rule out staying behind."
             )
     fc = best.get("forecast") or {}
     if best.get("converged") is False and "interval" in fc and fc["fidelity"] > target:
-        lines.append(f"{best['family']} was still improving when its time ran out: with about {fc['budget_s']:.0f} s it is expected to "
+        lines.append(f"{best['family']} was still improving when its time ran out: run alone with {fc['budget_s']:.0f} s it is expected to "
                      f"reach {fid} {fc['fidelity']:.2f} ({fc['interval'][0]:.2f}-{fc['interval'][1]:.2f}).")
     return lines
 
