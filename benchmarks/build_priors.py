@@ -46,7 +46,7 @@ def build(records: list[dict]) -> dict:
     # Only the oracle runs of the newest protocol (benchmarks/suite.py PROTOCOL) count.
     newest = max((r["job"].get("protocol", 1) for r in records if r["job"]["kind"] == "oracle"), default=1)
     for r in records:
-        if r["job"]["kind"] != "oracle" or "error" in r or r["job"].get("protocol", 1) != newest:
+        if r["job"]["kind"] != "oracle" or "error" in r or r["job"].get("protocol", 1) != newest or r["job"].get("seed"):
             continue
         row = family_row(r)
         if row is None:

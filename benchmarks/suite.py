@@ -27,11 +27,12 @@ from _common import ROOT, bench_dir, import_scorer, machine
 
 RECORDS = ROOT / "benchmarks" / "results" / "suite" / "records.jsonl"
 BUNDLED_DIR = ROOT / "benchmarks" / "results" / "suite" / "bundled_cases"
-PARTS = ("prediction", "generation", "other", "oracle", "oracle_long", "guided", "cost")
+PARTS = ("prediction", "generation", "other", "oracle", "oracle_long", "oracle_repeat", "guided", "cost")
 ORACLE_FACTOR = 2  # each family alone gets this many times the advisor's budget (see RESULTS.md)
 LONG_ORACLE_FACTOR = 5  # ... and this many, where the shorter run used most of its budget
 BUDGET_BOUND = 0.75  # share of its budget after which an oracle run counts as cut short by it
 REGRET_BUDGET = 30.0
+REPEAT_SEED = 1  # the seed of the long oracle runs made a second time (their run-to-run spread)
 REGRET_BUDGETS = (30.0, 60.0)  # the advice is judged at 30 s and at the default budget
 GENERATION_BUDGET = 60.0
 # The advisor's protocol: advisor, oracle and prior jobs carry it in their key, so records of an
@@ -159,6 +160,8 @@ def plan(args, score, bdir: Path) -> list[dict]:
             jobs.append({"kind": "prior", "budget": 0, **common})
     if "oracle_long" in args.parts:
         jobs += long_oracle_jobs(all_cases)
+    if "oracle_repeat" in args.parts:
+        jobs += [{**job, "seed": REPEAT_SEED} for job in long_oracle_jobs(all_cases, forecast_checks_only=True)]
     if "cost" in args.parts:
         import bench_cost
 
@@ -172,13 +175,16 @@ def plan(args, score, bdir: Path) -> list[dict]:
     return list(unique.values())
 
 
-def long_oracle_jobs(all_cases) -> list[dict]:
+def long_oracle_jobs(all_cases, forecast_checks_only: bool = False) -> list[dict]:
     """The 5x oracle, for the family runs the 2x budget cut short, and for the families whose
     training the advisor's own run at the regret budget cut short (their forecast is checked
     against this run).
 
     A family that stopped on its own well inside 2x (its trials stalled, or it has nothing to
     tune) would stop the same way with more time; one that used most of it might not.
+    `forecast_checks_only`: only the runs that check a forecast that was made (the
+    "oracle_repeat" part runs them again with another seed, to measure how far two such runs
+    lie apart).
     """
     folders = {name: folder for name, folder, _ in all_cases}
     tasks = {name: meta["task"] for name, _, meta in all_cases}
@@ -189,11 +195,12 @@ def long_oracle_jobs(all_cases) -> list[dict]:
         if (j["kind"] not in OWN_KINDS or j["case"] not in folders or j.get("protocol") != protocol_of(j["kind"], tasks[j["case"]], j.get("budget"))
                 or j["case"].startswith("bundled_")):  # the oracle runs on the public cases only
             continue
-        if (j["kind"] == "oracle" and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR
+        if (j["kind"] == "oracle" and j["budget"] == REGRET_BUDGET * ORACLE_FACTOR and not forecast_checks_only
                 and r.get("wall_s", 0) > BUDGET_BOUND * j["budget"]):
             wanted.add((j["case"], j["family"]))
         if j["kind"] == "advisor" and j["budget"] == REGRET_BUDGET and j.get("guidance") == "none" and not j.get("prefer"):
-            wanted |= {(j["case"], e["family"]) for e in r.get("ranking") or [] if e.get("converged") is False}
+            wanted |= {(j["case"], e["family"]) for e in r.get("ranking") or [] if e.get("converged") is False
+                       and (not forecast_checks_only or "interval" in (e.get("forecast") or {}))}
     return [{"kind": "oracle", "family": family, "budget": REGRET_BUDGET * LONG_ORACLE_FACTOR, "case": case,
              "bench_dir": folders[case]} for case, family in sorted(wanted)]
 
@@ -233,7 +240,7 @@ def run_advisor(job: dict, score, meta: dict) -> dict:
     import advisor
 
     train = score.load_case(job["case"])[0]
-    kwargs = {"budget": job["budget"], "seed": 0, **shape_options(meta)}
+    kwargs = {"budget": job["budget"], "seed": job.get("seed", 0), **shape_options(meta)}
     if fit_target(meta) or job.get("target"):
         kwargs["target"] = fit_target(meta) or job["target"]
     if meta["task"] == "denoise":

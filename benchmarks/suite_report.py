@@ -15,10 +15,11 @@ import math
 import os
 import statistics
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 from _common import ROOT, machine
-from suite import BUDGET_PROTOCOLS, ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOL_NOTE, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS, TASK_PROTOCOLS, protocol_of
+from suite import BUDGET_PROTOCOLS, ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOL_NOTE, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS, REPEAT_SEED, TASK_PROTOCOLS, protocol_of
 
 SUITE = ROOT / "benchmarks" / "results" / "suite"
 RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
@@ -110,16 +111,18 @@ def fmt(v, nd=3) -> str:
 
 
 def index(records: list[dict]) -> dict:
-    """(kind, tool or family, case, budget, guidance[, prefer]) -> record.
+    """(kind, tool or family, case, budget, guidance[, prefer][, target][, seed]) -> record.
 
-    The protocol is not part of the key: load() keeps the current protocol's records only.
+    The protocol is not part of the key: load() keeps the current protocol's records only. A run
+    made again with another seed (suite.py's "oracle_repeat" part) keys with it.
     """
     out = {}
     for r in records:
         j = r["job"]
         who = j.get("tool") or j.get("family") or "advisor"
         key = (j["kind"], who, j.get("case"), j.get("budget"), j.get("guidance")) + ((j["prefer"],) if j.get("prefer") else ())
-        out[key + (("target", j["target"]) if j.get("target") and task_of(j.get("case") or "clf_x") == "generate" else ())] = r
+        key += ("target", j["target"]) if j.get("target") and task_of(j.get("case") or "clf_x") == "generate" else ()
+        out[key + (("seed", j["seed"]) if j.get("seed") else ())] = r
     return out
 
 
@@ -598,20 +601,29 @@ def verdict_checks(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
 
 
 # -- priors --------------------------------------------------------------------------------------
-def forecasts(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
-    """Each forecast the advisor made at 30 s (default weights) for a family cut off by its
-    budget, against what the oracle's 150 s run of that family measured with the same measure
-    (its own selection fidelity): the error and whether the 80 % interval held it."""
-    lines = ["## Forecasts at a larger budget", ""]
-    long_budget = REGRET_BUDGET * 5
+def long_run_fidelity(records: list[dict], budget: float) -> dict:
+    """(case, family) -> the fidelity the oracle's run of that family alone measured at `budget`."""
     measured = {}
     for r in records:
         j = r["job"]
-        if j["kind"] == "oracle" and j["budget"] == long_budget and "ranking" in r:
+        if j["kind"] == "oracle" and j["budget"] == budget and "ranking" in r:
             entry = next((e for e in r["ranking"] if e["family"] == j["family"] and e.get("criteria")), None)
             if entry is not None:
                 measured[(j["case"], j["family"])] = entry["criteria"]["fidelity"]
-    rows, errors, inside, cut, made = [], [], [], 0, 0
+    return measured
+
+
+def forecasts(idx: dict, records: list[dict], repeats: list[dict] = ()) -> tuple[list[str], dict]:
+    """Each forecast the advisor made at 30 s (default weights) for a family cut off by its
+    budget, against what the oracle's 150 s run of that family measured with the same measure
+    (its own selection fidelity): the error and whether the 80 % interval held it. `repeats`:
+    the same 150 s runs made again with another seed, whose distance from the first run is the
+    floor below which no forecast's error can be expected to fall."""
+    lines = ["## Forecasts at a larger budget", ""]
+    long_budget = REGRET_BUDGET * 5
+    measured = long_run_fidelity(records, long_budget)
+    again = long_run_fidelity(repeats, long_budget)
+    rows, errors, inside, spreads, cut, made = [], [], [], [], 0, 0
     for case in sorted({r["job"]["case"] for r in records if r["job"]["kind"] == "advisor"}):
         run = advisor_run(idx, case, REGRET_BUDGET)
         if not run or "ranking" not in run:
@@ -622,7 +634,7 @@ def forecasts(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
                 continue
             cut += 1
             if "interval" not in fc:
-                rows.append(f"| {case} | {e['family']} | {e['criteria']['fidelity']:.3f} | - | - | - | {fc.get('reason', '-')} |")
+                rows.append(f"| {case} | {e['family']} | {e['criteria']['fidelity']:.3f} | - | - | - | - | {fc.get('reason', '-')} |")
                 continue
             made += 1
             truth = measured.get((case, e["family"]))
@@ -631,8 +643,11 @@ def forecasts(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
             if err is not None:
                 errors.append(err)
                 inside.append(hit)
+            second = again.get((case, e["family"]))
+            if truth is not None and second is not None:
+                spreads.append(forecast_error(case, truth, second))
             rows.append(f"| {case} | {e['family']} | {e['criteria']['fidelity']:.3f} | {fc['fidelity']:.3f} ({fc['interval'][0]:.3f}-{fc['interval'][1]:.3f}) "
-                        f"| {fmt(truth)} | {fmt(err, 2)} | {'inside' if hit else ('outside' if hit is False else 'no 150 s run')} |")
+                        f"| {fmt(truth)} | {fmt(second)} | {fmt(err, 2)} | {'inside' if hit else ('outside' if hit is False else 'no 150 s run')} |")
     if not cut:
         return lines + ["No forecasts recorded yet under the current protocol.", ""], {}
     lines += [
@@ -641,9 +656,11 @@ def forecasts(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         "for the family run alone with that budget (from protocol 11 on; before, at 5x the seconds of its own training run).",
         f"The measured value is the fidelity the oracle's {long_budget:g} s run of that family alone measured by the advisor's own",
         "verdict (same metric, same kind of rows). Error in points (100x for scores in [0, 1]; dB of noise removed for denoise).",
+        f"The same {long_budget:g} s run made again with seed {REPEAT_SEED} (another split of the development rows, other initial",
+        "weights, another sequence of trials) shows how far two measurements of one family's value lie apart.",
         "",
-        "| case | family | fidelity at 30 s | forecast at 150 s (80 % interval) | measured at 150 s | error | interval |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| case | family | fidelity at 30 s | forecast at 150 s (80 % interval) | measured at 150 s | again, seed {REPEAT_SEED} | error | interval |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
     ]
@@ -654,6 +671,14 @@ def forecasts(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         lines.append(f"- Mean absolute error {mae:.2f} points over {len(errors)} forecasts with a 150 s run (target 3 points, 0.3 dB for "
                      f"denoise: **{verdict_word(mae <= 3)}**); the 80 % interval held the measured value in {coverage:.0%} "
                      f"(target 70 %: **{verdict_word(coverage >= 0.7)}**).")
+    if spreads:
+        # Two runs are each off the family's value by an error of the same spread: a forecast of
+        # that value is off one run by 1/sqrt(2) of the runs' distance, at best.
+        floor = statistics.mean(spreads) / math.sqrt(2)
+        summary.update(repeat_pairs=len(spreads), repeat_distance_points=round(statistics.mean(spreads), 2), error_floor_points=round(floor, 2))
+        lines.append(f"- Two {long_budget:g} s runs of the same family (seeds 0 and {REPEAT_SEED}) lie {statistics.mean(spreads):.2f} points apart on "
+                     f"average over {len(spreads)} pairs (median {statistics.median(spreads):.2f}): a forecast that hit each family's expected value "
+                     f"exactly would still be about {floor:.2f} points from the one run it is checked against.")
     weather = advisor_run(idx, "gen_weather", REGRET_BUDGET)
     if weather and "rationale" in weather:
         said = [line for line in weather["rationale"] if "still improving" in line or line.startswith("Budget:")]
@@ -860,10 +885,13 @@ def render() -> tuple[str, dict]:
     """RESULTS.md's text and results.json's document, from the records as they stand."""
     everything = read_records()
     records = [r for r in everything if current(r)]
-    idx = index(records)
     mach = json.loads((SUITE / "machine.json").read_text()) if (SUITE / "machine.json").exists() else machine()
     parts, summary = [], {}
-    for fn in (prediction, generation, advice_regret, tie_calls, verdict_checks, forecasts, priors):
+    # Runs made again with another seed measure the spread of the long oracle runs, nothing else.
+    repeats = [r for r in records if r["job"].get("seed")]
+    records = [r for r in records if not r["job"].get("seed")]
+    idx = index(records)
+    for fn in (prediction, generation, advice_regret, tie_calls, verdict_checks, partial(forecasts, repeats=repeats), priors):
         lines, s = fn(idx, records)
         parts += lines
         summary.update(s)
