@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from advisor.cli import main
 from advisor.data.preparation import prepare
 from advisor.data.tables import Table
-from advisor.judging.forecast import forecast, lone_training_seconds, settle_budget
+from advisor.judging import forecast as forecast_module
+from advisor.judging.forecast import conformal_widening, forecast, lone_training_seconds, outside_distance, settle_budget
 from advisor.nn.training import train_epochs
 from advisor.runtime import budget
 from advisor.search import FamilyRun, Search, SearchConfig
@@ -52,6 +53,45 @@ def test_a_forecast_holds_a_power_law_curve_in_its_interval():
     assert lo <= true(5 * 16.0) <= hi
     assert fc.fidelity > true(16.0)  # still improving: the forecast says so
     assert abs(fc.fidelity - true(80.0)) < 0.05
+
+
+def test_the_conformal_margin_holds_its_level_of_the_distances_it_was_learned_from():
+    rng = np.random.default_rng(0)
+    for n in (4, 9, 17, 40):
+        distances = np.where(rng.random(n) < 0.5, 0.0, rng.exponential(0.05, n))
+        margin = conformal_widening(distances, 0.8)
+        assert np.mean(distances <= margin) >= 0.8
+        assert margin in distances  # one of them, not a made-up width
+    assert conformal_widening([], 0.8) == 0.0
+    assert outside_distance((0.6, 0.7), 0.65) == 0.0
+    assert outside_distance((0.6, 0.7), 0.75) == pytest.approx(0.05)
+    assert outside_distance((0.6, 0.7), 0.5) == pytest.approx(0.1)
+
+
+def test_the_interval_is_the_models_interval_widened_by_the_learned_margin(monkeypatch):
+    seconds = np.array([1.0, 2.0, 4.0, 8.0])
+    values = 0.8 - 0.3 * seconds ** -0.7
+    monkeypatch.setattr(forecast_module, "calibration", lambda: {"widen": 0.0})
+    bare = forecast(seconds, values, noise=0.01, budget_s=30)
+    monkeypatch.setattr(forecast_module, "calibration", lambda: {"widen": 0.05})
+    widened = forecast(seconds, values, noise=0.01, budget_s=30)
+    assert widened.fidelity == bare.fidelity and widened.model_interval == bare.interval
+    assert widened.interval[0] == pytest.approx(max(bare.interval[0] - 0.05, 0.0))
+    assert widened.interval[1] == pytest.approx(min(bare.interval[1] + 0.05, 1.0))
+    doc = widened.to_dict()
+    assert doc["model_interval"] == [round(v, 4) for v in bare.interval] and doc["interval"][0] < doc["model_interval"][0]
+
+
+def test_the_shipped_margin_is_read_and_a_missing_file_means_none(monkeypatch, tmp_path):
+    forecast_module.calibration.cache_clear()
+    shipped = forecast_module.calibration()
+    assert shipped["pairs"] > 0 and 0.0 <= shipped["widen"] < 0.5 and shipped["level"] == forecast_module.LEVEL
+    monkeypatch.setattr(forecast_module, "CALIBRATION_FILE", tmp_path / "missing.json")
+    forecast_module.calibration.cache_clear()
+    try:
+        assert forecast_module.calibration()["widen"] == 0.0
+    finally:
+        forecast_module.calibration.cache_clear()
 
 
 def test_no_forecast_without_enough_checkpoints():

@@ -6,8 +6,15 @@ judge scores them). Those points form a learning curve in the fidelity's own uni
 training seconds. A small ensemble of parametric learning-curve models (power law, exponential
 and log-power, after Domhan et al., 2015) is fitted to it by least squares and extrapolated to
 the training time a larger budget would give; the ensemble's spread, widened by the noise of
-the fidelity measurement itself, is the interval. A "no further gain" member keeps the forecast
-honest where the curve has flattened.
+the fidelity measurement itself, is the models' interval. A "no further gain" member keeps the
+forecast honest where the curve has flattened.
+
+The models' interval knows only the curve of one short training run; the run it forecasts is
+another search (other configurations, longer training, its own measurement), so it is widened
+on each side by a split-conformal margin (`conformal_widening`) learned from the benchmark's own
+forecasts against the value the longer run measured (benchmarks/build_forecast_calibration.py
+writes `forecast_calibration.json`): with cases exchangeable, the widened interval holds the
+measured value with probability at least LEVEL.
 
 The larger budget is the family's own: the forecast answers "what would this family reach if it
 were run alone with FACTOR times the budget" (`advisor recommend ... --families NAME --budget
@@ -18,15 +25,20 @@ run gets the whole search time less the room kept for scoring it (the scheduler'
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 FACTOR = 5.0  # the larger budget, as a multiple of the run's
+LEVEL = 0.8  # the interval's coverage
 Z80 = 1.2815515655446004  # two-sided 80 % normal quantile
 MIN_POINTS = 3
+CALIBRATION_FILE = Path(__file__).with_name("forecast_calibration.json")
 
 
 def _pow3(t, c, a, alpha):
@@ -61,6 +73,35 @@ def lone_training_seconds(budget_s: float, overhead_s: float, scoring_ratio: flo
     return max(budget_s - overhead_s, 0.0) / (1 + 2 * ratio)
 
 
+def outside_distance(interval, value: float) -> float:
+    """How far `value` lies outside `interval` (0 inside): the conformal score of one forecast."""
+    lo, hi = interval
+    return max(lo - value, value - hi, 0.0)
+
+
+def conformal_widening(distances, level: float = LEVEL) -> float:
+    """The margin that, added to each side of every models' interval, would have held `level`
+    of the measured values: the ceil((n + 1) x level)-th smallest of the `distances` by which
+    they fell outside (split-conformal prediction; with fewer pairs than that needs, the
+    largest seen)."""
+    d = np.sort(np.asarray(list(distances), dtype=float))
+    if len(d) == 0:
+        return 0.0
+    k = min(math.ceil((len(d) + 1) * level), len(d))
+    return float(d[k - 1])
+
+
+@functools.cache
+def calibration() -> dict:
+    """The margin learned from the benchmark (`widen`, in fidelity units) and what it rests on;
+    none where the file is missing or unreadable."""
+    try:
+        doc = json.loads(CALIBRATION_FILE.read_text("utf-8"))
+        return {**doc, "widen": max(float(doc.get("widen", 0.0)), 0.0)}
+    except (OSError, ValueError, TypeError):
+        return {"widen": 0.0, "pairs": 0}
+
+
 @dataclass
 class Forecast:
     """The fidelity expected with `budget_s` (the run's budget times FACTOR) for the family alone,
@@ -72,6 +113,7 @@ class Forecast:
     reason: str | None = None
     models: dict | None = None
     training_s: float | None = None
+    model_interval: tuple[float, float] | None = None  # before the conformal margin
 
     def to_dict(self) -> dict:
         out = {"budget_s": round(self.budget_s, 1)}
@@ -81,6 +123,8 @@ class Forecast:
             out["reason"] = self.reason
             return out
         out.update(fidelity=round(self.fidelity, 4), interval=[round(self.interval[0], 4), round(self.interval[1], 4)])
+        if self.model_interval is not None:
+            out["model_interval"] = [round(self.model_interval[0], 4), round(self.model_interval[1], 4)]
         if self.models:
             out["models"] = {k: round(v, 4) for k, v in self.models.items()}
         return out
@@ -121,8 +165,10 @@ def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, b
     fit_error = float(np.sqrt(np.mean(np.square(residuals)))) if residuals else 0.0
     widen = Z80 * math.sqrt(noise**2 + fit_error**2)
     lo, hi = float(values.min()) - widen, float(values.max()) + widen
+    margin = calibration()["widen"]
     target.fidelity = float(np.clip(centre, 0.0, 1.0))
-    target.interval = (float(np.clip(lo, 0.0, 1.0)), float(np.clip(hi, 0.0, 1.0)))
+    target.model_interval = (float(np.clip(lo, 0.0, 1.0)), float(np.clip(hi, 0.0, 1.0)))
+    target.interval = (float(np.clip(lo - margin, 0.0, 1.0)), float(np.clip(hi + margin, 0.0, 1.0)))
     target.models = predictions
     return target
 
