@@ -63,14 +63,18 @@ GENERATION_BUDGET = 60.0
 # 11 (advisor, 30 s runs only): the forecast is made for the family run alone with 5x the budget
 # (the oracle's long run measures exactly that), not at 5x the seconds of its own training run;
 # the forecasts are checked on the 30 s runs, so only those are run again.
+# 12 (advisor: the generation cases and every 30 s run) and oracle 6 (generation cases): a
+# generator whose final weights are cut for memorisation goes back to its best earlier checkpoint
+# and trains that long from then on (advisor.search.rollback); the forecasts' intervals carry
+# the conformal margin (advisor/judging/forecast_calibration.json).
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
 PROTOCOL = 9
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 4}
-TASK_PROTOCOLS = {("oracle", "generate"): 5, ("advisor", "generate"): 10}  # where one task of a kind measures something new
-BUDGET_PROTOCOLS = {("advisor", 30.0): 11}  # where the runs of one budget measure something new (before the task's rule)
+TASK_PROTOCOLS = {("oracle", "generate"): 6, ("advisor", "generate"): 12}  # where one task of a kind measures something new
+BUDGET_PROTOCOLS = {("advisor", 30.0): 12}  # where the runs of one budget measure something new (before the task's rule)
 # What a reader of the report must know about how the current advisor protocol was run.
-PROTOCOL_NOTE = ("The advisor runs of protocol 9 (10 on the generation cases, 11 at 30 s) load every built-in plugin, arf included; the oracle ran every family "
-                 "the advisor could pick, arf among them (protocol 5 on the generation cases, 4 on the others).")
+PROTOCOL_NOTE = ("The advisor runs of protocol 9 (12 on the generation cases and at 30 s) load every built-in plugin, arf included; the oracle ran every family "
+                 "the advisor could pick, arf among them (protocol 6 on the generation cases, 4 on the others).")
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
 SYNTHCITY_PYTHON = ROOT / ".venv-synthcity" / "bin" / "python"  # made by scripts/bench

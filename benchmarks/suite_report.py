@@ -392,7 +392,7 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         "tell from the best (the 90 % interval of a paired bootstrap of their difference over the test rows reaches zero,",
         "benchmarks/oracle_rows.py) counts as a hit with ties, as the issue's target counts them. Generation's C2ST is",
         "resampled through its rows too: each real test row's and each generated row's out-of-fold probability of being",
-        "generated, from the scorer's own sample and folds (oracle protocol 5); a family without such rows counts only when exactly best.",
+        "generated, from the scorer's own sample and folds (from oracle protocol 5 on); a family without such rows counts only when exactly best.",
         (f"Deviation from the issue's protocol: {long_budget / REGRET_BUDGET:g}x the budget only where the shorter run was cut short"
          f" — {short_runs} family runs at {long_budget:g} s would take {short_runs * long_budget / 3600:.1f} hours one after another."
          if long_runs else f"Deviation from the issue's protocol: {ORACLE_FACTOR}x rather than 5x the budget per family (compute)."),

@@ -21,6 +21,7 @@ from advisor.runtime.measure import measured, thread_limit
 from advisor.runtime.watchdog import watchdog
 from advisor.search.fitting import configure_estimator, fit_estimator, one_line, stopped_by_deadline
 from advisor.search.records import IMPROVEMENT_ODDS, FamilyRun, StorageLost, TrialRecord, params_left
+from advisor.search.rollback import epochs_param, roll_back
 
 
 class TrialRunner:
@@ -53,8 +54,23 @@ class TrialRunner:
         run.eval_seconds = max(run.eval_seconds, time.monotonic() - t_eval)
         if not math.isfinite(result.fidelity):
             raise FamilyError("validation score is not finite")
+        if task == "generate":
+            result, epoch, seconds = self._roll_back_copying(run, est, result)
+            if epoch is not None:
+                # The model is the checkpoint's: it trained that many epochs, in that much time.
+                params = {**params, epochs_param(run.family, est): epoch}
+                fit_s = max(fit_s - (run.last_curve["seconds"][-1] - seconds), 0.0)
         run.last_eval = result
         return est, result.fidelity, fit_s, peak, params
+
+    def _roll_back_copying(self, run: FamilyRun, est, result):
+        """A generator cut for memorisation goes back to its best earlier checkpoint
+        (advisor.search.rollback), scored within what is left of the search."""
+        def score():
+            with thread_limit(len(self.X_train)):
+                return evaluate(self.config.task, est, self.X_valid, self.y_valid, self.valid_ctx)
+
+        return roll_back(est, result, run.last_curve, run.family, score, run.eval_seconds, self.end - self.reserve())
 
     def _keep_if_best(self, run: FamilyRun, est, value, fit_s, peak, params, margin: float) -> None:
         score = objective(self.config.task, run.last_eval) if run.last_eval is not None else value
