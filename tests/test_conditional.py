@@ -113,3 +113,49 @@ def test_the_command_line_samples_for_a_given_value_and_refuses_an_unknown_one(p
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
         "Error: --given: Emperor is not a value of species seen in training (seen: Adelie, Chinstrap, Gentoo)"]
+
+
+def three_classes(n=600, seed=0) -> pd.DataFrame:
+    """x sits at 0, 5 or 10 by class ("c" is rare); z is noise."""
+    rng = np.random.default_rng(seed)
+    label = rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1])
+    x = np.select([label == "a", label == "b"], [0.0, 5.0], 10.0) + rng.normal(size=n)
+    return pd.DataFrame({"x": x, "z": rng.normal(size=n), "label": pd.Series(label, dtype="category")})
+
+
+def test_a_mixture_told_the_target_learns_one_mixture_per_class():
+    from advisor_plugins.classic.estimators import GaussianMixtureGenerator
+
+    real = three_classes()
+    model = GaussianMixtureGenerator(n_components=3, condition_on="label", random_state=0).fit(real)
+    rows = model.sample(3000, random_state=1)
+    assert list(rows.columns) == list(real.columns) and rows.dtypes.equals(real.dtypes)
+    shares = rows["label"].value_counts(normalize=True)
+    assert abs(shares["c"] - (real["label"] == "c").mean()) < 0.03  # the target keeps its distribution
+    for value in "abc":  # and each class its own rows, the rare one included
+        assert abs(rows.loc[rows.label == value, "x"].mean() - real.loc[real.label == value, "x"].mean()) < 0.3
+    assert (model.score_samples(real.assign(x=real.x + 20.0)) < model.score_samples(real)).all()
+
+
+def test_the_mixture_family_conditions_on_a_categorical_target_only():
+    from advisor.advise import profile as profile_data
+    from advisor.families.discovery import discover
+
+    family = discover().families["gaussian_mixture"]
+    real = three_classes()
+    told = family.make_estimator("generate", profile_data(real, target="label", task="generate"), **family.default_params("generate", None))
+    untold = family.make_estimator("generate", profile_data(real, task="generate"), **family.default_params("generate", None))
+    numeric = family.make_estimator("generate", profile_data(real, target="x", task="generate"), **family.default_params("generate", None))
+    assert told.condition_on == "label" and untold.condition_on is None and numeric.condition_on is None
+
+
+def test_a_saved_class_conditioned_mixture_loads_and_samples_the_same(tmp_path):
+    import advisor
+
+    rec = advisor.recommend(three_classes(), "generate", target="label", budget=6, families="gaussian_mixture", seed=0, max_trials=1)
+    assert rec.best_estimator_.model.condition_on == "label"
+    path = tmp_path / "mixture.skops"
+    rec.save(path)
+    loaded = advisor.load(path).best_estimator_  # without trust: only advisor's own types
+    assert loaded.sample(50, random_state=3).equals(rec.best_estimator_.sample(50, random_state=3))
+    assert set(loaded.sample(20, random_state=0, y="c")["label"]) == {"c"}

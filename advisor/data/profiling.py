@@ -298,7 +298,8 @@ def _profile_target(profile: Profile, y: pd.Series, task: str | None) -> None:
     nonnull = y.dropna()
     numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
     n_unique = int(nonnull.nunique())
-    if task == "regress" or (task is None and numeric and n_unique > 20):
+    # A label unless the task says otherwise; a generator's or detector's target may be either.
+    if task == "regress" or (task != "classify" and numeric and n_unique > 20):
         profile.target_kind = "continuous"
         return
     counts = nonnull.astype(str).value_counts() if not numeric else nonnull.value_counts()

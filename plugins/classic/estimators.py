@@ -36,51 +36,100 @@ class _ImageAware:
 
 
 class GaussianMixtureGenerator(_ImageAware, BaseEstimator):
-    """A Gaussian mixture over the encoded table: `sample` for generate, `score_samples` for detect."""
+    """A Gaussian mixture over the encoded table: `sample` for generate, `score_samples` for detect.
 
-    def __init__(self, n_components=8, covariance_type="full", reg_covar=1e-4, random_state=None):
+    With `condition_on` (a categorical column, the target of `--task generate --target COL`),
+    one mixture per value of that column over the other columns, and rows drawn for each value
+    in proportion to its training rows: the target keeps its distribution and each value its own
+    rows, where one joint mixture would blur a label into a continuous one-hot coordinate.
+    """
+
+    def __init__(self, n_components=8, covariance_type="full", reg_covar=1e-4, condition_on=None, random_state=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
+        self.condition_on = condition_on
         self.random_state = random_state
 
     def fit(self, X, y=None):
         frame = self._remember_input(X)
-        self.encoder_ = TabularEncoder(numeric="standard", max_levels=50).fit(frame)
-        Z = self.encoder_.transform(frame).astype(float)
-        k = int(min(self.n_components, max(1, len(Z) // 2)))
-        self.gmm_ = GaussianMixture(
-            n_components=k, covariance_type=self.covariance_type, reg_covar=self.reg_covar, random_state=self.random_state
-        ).fit(Z)
-        self.n_features_in_ = frame.shape[1]
-        self.offset_ = float(np.quantile(self.gmm_.score_samples(Z), 0.05))
+        self.n_features_in_, self.columns_ = frame.shape[1], list(frame.columns)
+        self.column_ = self.condition_on if self.condition_on in frame.columns else None
+        features = frame.drop(columns=[self.column_]) if self.column_ else frame
+        self.encoder_ = TabularEncoder(numeric="standard", max_levels=50).fit(features)
+        Z = self.encoder_.transform(features).astype(float)
+        if self.column_ is None:
+            self.groups_ = [(None, 1.0, self._mixture(Z))]
+        else:
+            self.target_dtype_ = str(frame[self.column_].dtype)  # a name: a saved model holds no pandas dtype objects
+            rows = pd.Series(np.arange(len(frame))).groupby(frame[self.column_].to_numpy(), dropna=False, sort=False).indices
+            self.groups_ = [(value, len(idx) / len(frame), self._mixture(Z[idx])) for value, idx in rows.items()]
+        self.offset_ = float(np.quantile(self.score_samples(X), 0.05))
         return self
 
+    def _mixture(self, Z) -> GaussianMixture:
+        k = int(min(self.n_components, max(1, len(Z) // 2)))
+        return GaussianMixture(n_components=k, covariance_type=self.covariance_type, reg_covar=self.reg_covar,
+                               random_state=self.random_state).fit(Z)
+
+    @property
+    def gmm_(self) -> GaussianMixture:
+        """The mixture of an unconditioned model (the first value's for a conditioned one)."""
+        return self.groups_[0][2]
+
     def sample(self, n, random_state=None):
-        check_is_fitted(self, "gmm_")
+        check_is_fitted(self, "groups_")
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
-        # GaussianMixture.sample uses the estimator's own random_state; draw with ours instead.
-        counts = rng.multinomial(int(n), self.gmm_.weights_)
+        counts = rng.multinomial(int(n), [share for _, share, _ in self.groups_])
         parts = []
-        for k, c in enumerate(counts):
-            if c == 0:
+        for (value, _, gmm), count in zip(self.groups_, counts):
+            if count == 0 and self.column_ is not None:
                 continue
-            mean = self.gmm_.means_[k]
-            if self.gmm_.covariance_type == "full":
-                parts.append(rng.multivariate_normal(mean, self.gmm_.covariances_[k], size=c, method="cholesky"))
-            elif self.gmm_.covariance_type == "diag":
-                parts.append(mean + rng.normal(size=(c, len(mean))) * np.sqrt(self.gmm_.covariances_[k]))
-            else:
-                parts.append(mean + rng.normal(size=(c, len(mean))) * np.sqrt(self.gmm_.covariances_[k]))
-        Z = np.vstack(parts)[rng.permutation(int(n))]
-        return self._restore_form(self.encoder_.inverse_transform(Z, random_state=rng.integers(2**31)))
+            part = self.encoder_.inverse_transform(_draw(gmm, int(count), rng), random_state=rng.integers(2**31))
+            if self.column_ is not None:
+                part[self.column_] = value
+            parts.append(part)
+        frame = pd.concat(parts, ignore_index=True)
+        if self.column_ is not None:
+            frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)[self.columns_]
+            frame[self.column_] = frame[self.column_].astype(self.target_dtype_)
+        return self._restore_form(frame)
 
     def score_samples(self, X):
-        check_is_fitted(self, "gmm_")
-        return self.gmm_.score_samples(self.encoder_.transform(to_frame(X)).astype(float))
+        """Each row's log density (a conditioned model: its value's share and mixture; a value
+        unseen in training gets the lowest density any row got)."""
+        check_is_fitted(self, "groups_")
+        frame = to_frame(X)
+        features = frame.drop(columns=[self.column_]) if self.column_ else frame
+        Z = self.encoder_.transform(features).astype(float)
+        if self.column_ is None:
+            return self.gmm_.score_samples(Z)
+        out = np.full(len(frame), np.nan)
+        values = frame[self.column_].to_numpy()
+        for value, share, gmm in self.groups_:
+            rows = pd.isna(values) if pd.isna(value) else values == value
+            if rows.any():
+                out[rows] = np.log(share) + gmm.score_samples(Z[rows])
+        return np.where(np.isnan(out), np.nanmin(out) if np.isfinite(out).any() else -np.inf, out)
 
     def predict(self, X):
         return np.where(self.score_samples(X) >= self.offset_, 1, -1)
+
+
+def _draw(gmm: GaussianMixture, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` encoded rows from a fitted mixture, drawn with `rng` (GaussianMixture.sample uses the
+    estimator's own random_state)."""
+    counts = rng.multinomial(n, gmm.weights_)
+    parts = [np.zeros((0, gmm.means_.shape[1]))]
+    for k, c in enumerate(counts):
+        if c == 0:
+            continue
+        mean = gmm.means_[k]
+        if gmm.covariance_type == "full":
+            parts.append(rng.multivariate_normal(mean, gmm.covariances_[k], size=c, method="cholesky"))
+        else:
+            parts.append(mean + rng.normal(size=(c, len(mean))) * np.sqrt(gmm.covariances_[k]))
+    return np.vstack(parts)[rng.permutation(n)]
 
 
 class InterpolationGenerator(_ImageAware, BaseEstimator):

@@ -123,6 +123,8 @@ class GaussianMixtureFamily(Family):
     def make_estimator(self, task, profile, **params):
         from advisor_plugins.classic.estimators import GaussianMixtureGenerator
 
+        if task == "generate" and profile.target and profile.target_kind in ("binary", "multiclass"):
+            params = {"condition_on": profile.target, **params}  # one mixture per class (--target)
         return GaussianMixtureGenerator(**params)
 
 
