@@ -159,3 +159,47 @@ def test_a_saved_class_conditioned_mixture_loads_and_samples_the_same(tmp_path):
     loaded = advisor.load(path).best_estimator_  # without trust: only advisor's own types
     assert loaded.sample(50, random_state=3).equals(rec.best_estimator_.sample(50, random_state=3))
     assert set(loaded.sample(20, random_state=0, y="c")["label"]) == {"c"}
+
+
+def test_a_diffusion_model_told_the_target_conditions_its_denoiser_on_the_class():
+    pytest.importorskip("torch")
+    from advisor_plugins.diffusion.estimators import DiffusionGenerator
+
+    real = three_classes()
+    model = DiffusionGenerator(condition_on="label", width=64, depth=2, diffusion_steps=100, epochs=60, batch_size=128,
+                               sample_steps=20, random_state=0, device="cpu").fit(real)
+    rows = model.sample(2000, random_state=1)
+    assert list(rows.columns) == list(real.columns) and rows.dtypes.equals(real.dtypes)
+    shares = rows["label"].value_counts(normalize=True)
+    assert abs(shares["c"] - (real["label"] == "c").mean()) < 0.03  # drawn in the training rows' shares
+    for value in "abc":  # each class its own rows: the label moves x by 5 per class
+        assert abs(rows.loc[rows.label == value, "x"].mean() - real.loc[real.label == value, "x"].mean()) < 1.0
+
+
+def test_the_diffusion_family_conditions_on_a_categorical_target_of_a_table_only():
+    pytest.importorskip("torch")
+    from advisor.advise import profile as profile_data
+    from advisor.families.discovery import discover
+
+    family = discover().families["diffusion"]
+    real = three_classes()
+
+    def made(**told):
+        profile = profile_data(real, task="generate", **told)
+        return family.make_estimator("generate", profile, **family.default_params("generate", profile))
+
+    assert made(target="label").condition_on == "label"
+    assert made().condition_on is None and made(target="x").condition_on is None
+
+
+def test_a_saved_class_conditioned_diffusion_model_loads_and_samples_the_same(tmp_path):
+    pytest.importorskip("torch")
+    import advisor
+
+    rec = advisor.recommend(three_classes(200), "generate", target="label", budget=8, families="diffusion", seed=0)
+    assert rec.best_estimator_.model.condition_on == "label"
+    path = tmp_path / "diffusion.skops"
+    rec.save(path)
+    loaded = advisor.load(path).best_estimator_  # without trust: only advisor's own types
+    assert loaded.sample(30, random_state=3).equals(rec.best_estimator_.sample(30, random_state=3))
+    assert set(loaded.sample(10, random_state=0, y="b")["label"]) == {"b"}

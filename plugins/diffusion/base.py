@@ -74,12 +74,16 @@ class _DiffusionBase(TorchEstimator):
                     return FlatMLP(h * w * c, h * w * c, width=self.width_, depth=self.depth_, dropout=self.dropout)
                 return UNet(c, h, w, width=self.width_, depth=self.depth_)
             d = self.n_num_ + int(sum(self.cardinalities_))
-            return MLPDenoiser(d, d, width=self.width_, depth=self.depth_, dropout=self.dropout)
+            return MLPDenoiser(d, d, width=self.width_, depth=self.depth_, dropout=self.dropout, n_classes=self._n_classes())
         if attr == "sigma_net_":
             if self.kind_ == "image":
                 return NoiseLevelNet(0, image_channels=self.space_.shape[2])
             return NoiseLevelNet(self.n_num_)
         raise KeyError(attr)
+
+    def _n_classes(self) -> int:
+        """Classes the table denoiser is conditioned on (0: not conditioned)."""
+        return len(getattr(self, "label_values_", None) or ())
 
     def _device(self) -> str:
         return str(next(self.net_.parameters()).device)
@@ -99,8 +103,10 @@ class _DiffusionBase(TorchEstimator):
         self.depth_ = int(self.depth if self.depth is not None else depth)
 
     # -- training ---------------------------------------------------------------------------
-    def _train(self, x: np.ndarray, codes: np.ndarray, *, clip=None, clip_share: float = 0.0, sigma_net: bool = False):
-        """Fit `net_` (and `sigma_net_` when asked) on numbers `x` and category codes `codes`."""
+    def _train(self, x: np.ndarray, codes: np.ndarray, *, labels: np.ndarray | None = None, clip=None,
+               clip_share: float = 0.0, sigma_net: bool = False):
+        """Fit `net_` (and `sigma_net_` when asked) on numbers `x` and category codes `codes`
+        (and, for a class-conditioned denoiser, each row's class index `labels`)."""
         device = self._start_device()
         seed = self.seed_
         n = len(x)
@@ -113,6 +119,9 @@ class _DiffusionBase(TorchEstimator):
         C = torch.as_tensor(codes, dtype=torch.long, device=device)
         X_tr, C_tr = X[torch.as_tensor(tr_idx, device=device)], C[torch.as_tensor(tr_idx, device=device)]
         X_va, C_va = X[torch.as_tensor(val_idx, device=device)], C[torch.as_tensor(val_idx, device=device)]
+        L = None if labels is None else torch.as_tensor(labels, dtype=torch.long, device=device)
+        L_tr = None if L is None else L[torch.as_tensor(tr_idx, device=device)]
+        L_va = None if L is None else L[torch.as_tensor(val_idx, device=device)]
         clip_t = None if clip is None else tuple(torch.as_tensor(c, dtype=torch.float32, device=device) for c in clip)
         with torch_seed(seed):
             net = self._build_module("net_").to(device)
@@ -140,7 +149,8 @@ class _DiffusionBase(TorchEstimator):
                 for idx in iterate_minibatches(n_tr, batch, g_batch):
                     idx = idx.to(device)
                     x0, c0 = X_tr[idx], C_tr[idx]
-                    loss = diff.training_loss(net, x0, c0, g_noise, clip_t, clip_share)
+                    l0 = None if L_tr is None else L_tr[idx]
+                    loss = diff.training_loss(net, x0, c0, g_noise, clip_t, clip_share, labels=l0)
                     if snet is not None:
                         loss = loss + self._sigma_loss(snet, x0, g_noise, clip_t)
                     opt.zero_grad(set_to_none=True)
@@ -158,7 +168,7 @@ class _DiffusionBase(TorchEstimator):
         def validate() -> float:
             g = torch_generator(derive_seed(seed, "validation"), device)
             with torch.no_grad():
-                return -float(diff.fixed_level_loss(ema, X_va, C_va, VALID_SIGMAS, g).mean())
+                return -float(diff.fixed_level_loss(ema, X_va, C_va, VALID_SIGMAS, g, labels=L_va).mean())
 
         # No best-weights restore: the validation loss flattens early while samples keep improving.
         history = self._run_epochs(run_epoch, self.epochs, validate=validate, snapshot=ema)

@@ -8,6 +8,7 @@ plugin loads: the family imports this module inside `make_estimator`.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
@@ -31,14 +32,22 @@ class DiffusionGenerator(_DiffusionBase):
     one MLP denoiser. Images use a small U-Net or the MLP (`architecture`). `sample` takes
     `sample_steps` strided steps (DDIM, `eta` = 0 deterministic given the starting noise, 1
     ancestral).
+
+    With `condition_on` (a categorical column of a table: the target of `--task generate
+    --target COL`), the denoiser is conditioned on that column's value as TabDDPM conditions on
+    the label (a learned class embedding added to the noise embedding) and the column is never
+    noised: `sample` draws each row's value from the training rows' shares, then the other
+    columns given it, so the target keeps its distribution and each class its own rows.
     """
 
     __doc__ += _COMMON_DOC
     _mlp_for_small_images = False  # see DiffusionFamily.default_params: the U-Net generates far better
 
-    __init__ = declared_init({"image_shape": None, **_NETWORK, "sample_steps": 25, "eta": 1.0, **_TRAINING, "numeric": "quantile", "max_levels": 100, **_STOPPING}, keyword_only=False)
+    __init__ = declared_init({"image_shape": None, **_NETWORK, "sample_steps": 25, "eta": 1.0, **_TRAINING, "numeric": "quantile", "max_levels": 100, "condition_on": None, **_STOPPING}, keyword_only=False)
 
     def fit(self, X, y=None):
+        self.label_values_ = None
+        labels = None
         if self._begin_fit(X):
             x = self.space_.encode(X)
             codes = np.zeros((len(x), 0), dtype=np.int64)
@@ -47,12 +56,25 @@ class DiffusionGenerator(_DiffusionBase):
         else:
             self._set_size("table")
             frame = as_frame(X)
+            self.columns_ = list(frame.columns)
+            if self.condition_on is not None and self.condition_on in frame.columns:
+                labels = self._fit_labels(frame[self.condition_on])
+                frame = frame.drop(columns=[self.condition_on])
             self.space_ = TableSpace(self.numeric, self.max_levels).fit(frame)
             x, codes = self.space_.encode(frame, np.random.default_rng(derive_seed(self.seed_, "encode")))
             self.n_num_, self.cardinalities_ = x.shape[1], [int(k) for k in self.space_.cardinalities]
             self.clip_ = (self.space_.low.astype(np.float32), self.space_.high.astype(np.float32))
-        self._end_fit(X, x, codes)
+        self._end_fit(X, x, codes, labels=labels)
         return self
+
+    def _fit_labels(self, column: pd.Series) -> np.ndarray:
+        """Each row's class index in `label_values_` (a missing value is a class of its own),
+        with the classes' shares of the rows and the column's dtype kept for `sample`."""
+        codes, values = pd.factorize(column, use_na_sentinel=False)
+        self.label_values_ = [v.item() if isinstance(v, np.generic) else v for v in values]  # plain values: safe to load
+        self.label_shares_ = np.bincount(codes, minlength=len(values)) / len(codes)
+        self.label_dtype_ = str(column.dtype)  # a name: a saved model holds no pandas dtype objects
+        return codes.astype(np.int64)
 
     def sample(self, n, random_state=None):
         """`n` new rows: a DataFrame with the fitted columns and dtypes (images: the fitted form)."""
@@ -65,6 +87,11 @@ class DiffusionGenerator(_DiffusionBase):
         g = torch_generator(derive_seed(seed, "sample"), device)
         clip = tuple(torch.as_tensor(c, dtype=torch.float32, device=device) for c in self.clip_)
         levels = diff.sampling_levels(self.sample_steps)
+        conditioned = self._n_classes() > 0
+        classes = None
+        if conditioned:
+            rng = np.random.default_rng(derive_seed(seed, "classes"))
+            classes = rng.choice(self._n_classes(), size=n, p=self.label_shares_)
         xs, cs = [], []
         for start in range(0, n, CHUNK):
             m = min(CHUNK, n - start)
@@ -74,14 +101,19 @@ class DiffusionGenerator(_DiffusionBase):
             else:
                 x = torch.randn((m, self.n_num_), generator=g, device=device)
             codes = diff.prior_codes(m, g) if self.kind_ == "table" else None
-            x, codes = diff.reverse(self.net_, x, codes, levels, g, eta=float(self.eta), clip=clip)
+            labels = None if classes is None else torch.as_tensor(classes[start : start + m], device=device)
+            x, codes = diff.reverse(self.net_, x, codes, levels, g, eta=float(self.eta), clip=clip, labels=labels)
             xs.append(x.cpu().numpy())
             cs.append(codes.cpu().numpy() if codes is not None else None)
         x = np.concatenate(xs) if xs else np.zeros((0,) + ((self.space_.shape[2], *self.space_.shape[:2]) if self.kind_ == "image" else (self.n_num_,)), np.float32)
         if self.kind_ == "image":
             return self.space_.decode(x, snap=True)
         codes = np.concatenate(cs) if cs else np.zeros((0, len(self.cardinalities_)), dtype=np.int64)
-        return self.space_.decode(x, codes, random_state=derive_seed(seed, "decode"))
+        frame = self.space_.decode(x, codes, random_state=derive_seed(seed, "decode"))
+        if not conditioned:
+            return frame
+        frame[self.condition_on] = pd.Series([self.label_values_[i] for i in classes], index=frame.index).astype(self.label_dtype_)
+        return frame[self.columns_]
 
 
 class DiffusionDenoiser(_DiffusionBase):

@@ -4,7 +4,8 @@ Tables follow TabDDPM (Kotelnikov et al., 2023): Gaussian diffusion on rank-Gaus
 multinomial diffusion (Hoogeboom et al., 2021) on categoricals, an MLP denoiser. Images use a
 small U-Net (Ho et al., 2020), or for images of up to 256 values the same residual MLP on the
 pixels, which fits ten times more training steps into a CPU budget. Sampling strides over the
-schedule (DDIM, Song et al., 2021).
+schedule (DDIM, Song et al., 2021). Told a categorical target (`--task generate --target COL`),
+the table denoiser is conditioned on it as TabDDPM conditions on the label.
 """
 
 from __future__ import annotations
@@ -126,6 +127,8 @@ class DiffusionFamily(Family):
             "detect": estimators.DiffusionDetector,
         }[task]
         params = dict(params)
+        if task == "generate" and image_shape is None and profile.target and profile.target_kind in ("binary", "multiclass"):
+            params = {"condition_on": profile.target, **params}  # the denoiser conditioned on the class (--target)
         if "unet_width" in params:
             params["width"] = params.pop("unet_width")
         if "unet_depth" in params:

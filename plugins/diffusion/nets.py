@@ -2,7 +2,8 @@
 
 Every denoiser takes the noisy input and the log noise level `log_sigma` (one value per row, see
 `process.py`) and predicts the noise that was added (and, for tables, logits of the clean
-categories). Conditioning on the noise level rather than on a step index keeps one network
+categories). The table denoiser can also take a class label per row (`labels`), embedded and
+added to the noise embedding as TabDDPM conditions on the target. Conditioning on the noise level rather than on a step index keeps one network
 usable with any schedule, any number of sampling steps and any noise level a user hands in.
 """
 
@@ -44,22 +45,28 @@ class _NoiseMLP(nn.Module):
 
 class MLPDenoiser(nn.Module):
     """TabDDPM's denoiser shape (Kotelnikov et al., 2023): an input projection plus the noise
-    embedding, then `depth` residual blocks (LayerNorm, Linear, SiLU, dropout) and a linear head."""
+    embedding (plus, with `n_classes`, a learned embedding of each row's class), then `depth`
+    residual blocks (LayerNorm, Linear, SiLU, dropout) and a linear head."""
 
-    def __init__(self, d_in: int, d_out: int, width: int = 256, depth: int = 3, dropout: float = 0.0):
+    def __init__(self, d_in: int, d_out: int, width: int = 256, depth: int = 3, dropout: float = 0.0, n_classes: int = 0):
         super().__init__()
         self.inp = nn.Linear(max(d_in, 1), width)
         self.noise = _NoiseMLP(width)
+        self.label = nn.Embedding(n_classes, width) if n_classes else None
         self.blocks = nn.ModuleList(
             nn.Sequential(nn.LayerNorm(width), nn.Linear(width, width), nn.SiLU(), nn.Dropout(dropout)) for _ in range(depth)
         )
         self.head = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, d_out))
         self.d_in = d_in
 
-    def forward(self, x: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, log_sigma: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.d_in == 0:
             x = torch.zeros(len(log_sigma), 1, device=log_sigma.device)
         emb = self.noise(log_sigma)
+        if self.label is not None:
+            if labels is None:
+                raise ValueError("this denoiser is conditioned on a class: pass `labels`")
+            emb = emb + self.label(labels)
         h = self.inp(x) + emb
         for block in self.blocks:
             h = h + block(h)

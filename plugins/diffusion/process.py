@@ -109,12 +109,14 @@ class Diffusion:
         parts = [torch.nn.functional.one_hot(codes[:, j], k).float() for j, (_, k) in enumerate(self.layout.offsets())]
         return torch.cat(parts, dim=1) if parts else codes.new_zeros((len(codes), 0), dtype=torch.float32)
 
-    def predict(self, net, x: torch.Tensor, codes: torch.Tensor | None, ab: torch.Tensor):
-        """(eps_hat, logits or None) for noisy numbers `x` and noisy categories `codes`."""
+    def predict(self, net, x: torch.Tensor, codes: torch.Tensor | None, ab: torch.Tensor, labels: torch.Tensor | None = None):
+        """(eps_hat, logits or None) for noisy numbers `x` and noisy categories `codes` (and,
+        for a class-conditioned net, each row's class `labels`, never noised)."""
         ls = log_sigma(ab)
+        extra = () if labels is None else (labels,)
         if self.layout is None or not self.layout.cardinalities:
-            return net(x, ls), None
-        out = net(torch.cat([x, self._onehot(codes)], dim=1), ls)
+            return net(x, ls, *extra), None
+        out = net(torch.cat([x, self._onehot(codes)], dim=1), ls, *extra)
         return out[:, : self.layout.n_num], out[:, self.layout.n_num :]
 
     # -- forward process --------------------------------------------------------------------
@@ -138,7 +140,7 @@ class Diffusion:
         return torch.stack(out, dim=1) if out else codes
 
     # -- losses -----------------------------------------------------------------------------
-    def training_loss(self, net, x0, codes, generator, clip=None, clip_share=0.0) -> torch.Tensor:
+    def training_loss(self, net, x0, codes, generator, clip=None, clip_share=0.0, labels=None) -> torch.Tensor:
         """Mean loss over a batch at uniformly drawn steps: eps MSE plus, per categorical, the KL
         between true and predicted posteriors (cross-entropy of x_0 at t = 1), as in TabDDPM."""
         n = len(x0)
@@ -147,7 +149,7 @@ class Diffusion:
         xt, eps = self._noisy_numbers(x0, ab_t, generator, clip, clip_share)
         has_cats = self.layout is not None and bool(self.layout.cardinalities)
         ct = self._noisy_codes(codes, ab_t, generator) if has_cats else None
-        eps_hat, logits = self.predict(net, xt, ct, ab_t)
+        eps_hat, logits = self.predict(net, xt, ct, ab_t, labels)
         loss = ((eps_hat - eps) ** 2).flatten(1).mean(dim=1) if eps.shape[1:].numel() else x0.new_zeros(n)
         if has_cats:
             cat_loss = x0.new_zeros(n)
@@ -162,7 +164,7 @@ class Diffusion:
             loss = loss + cat_loss / len(self.layout.cardinalities)
         return loss.mean()
 
-    def fixed_level_loss(self, net, x0, codes, sigmas, generator, draws: int = 1) -> torch.Tensor:
+    def fixed_level_loss(self, net, x0, codes, sigmas, generator, draws: int = 1, labels=None) -> torch.Tensor:
         """Per-row loss at given noise levels (not steps), so that it compares across schedules:
         eps MSE plus the cross-entropy of the clean categories, averaged over levels and draws."""
         n = len(x0)
@@ -174,7 +176,7 @@ class Diffusion:
             for _ in range(draws):
                 xt, eps = self._noisy_numbers(x0, ab, generator)
                 ct = self._noisy_codes(codes, ab, generator) if has_cats else None
-                eps_hat, logits = self.predict(net, xt, ct, ab)
+                eps_hat, logits = self.predict(net, xt, ct, ab, labels)
                 if eps.shape[1:].numel():
                     total = total + ((eps_hat - eps) ** 2).flatten(1).mean(dim=1)
                 if has_cats:
@@ -206,7 +208,7 @@ class Diffusion:
         return 1.0 / (1.0 + sigma**2)
 
     @torch.no_grad()
-    def reverse(self, net, x, codes, levels, generator, eta: float = 0.0, clip=None):
+    def reverse(self, net, x, codes, levels, generator, eta: float = 0.0, clip=None, labels=None):
         """Walk the reverse process through the ab values `levels` (increasing to 1).
 
         Numbers take DDIM steps (eta = 0: deterministic; eta = 1: ancestral), with the predicted
@@ -220,7 +222,7 @@ class Diffusion:
             if ab_s <= ab_t:
                 continue
             abt = torch.full((n,), ab_t, device=x.device)
-            eps_hat, logits = self.predict(net, x, codes, abt)
+            eps_hat, logits = self.predict(net, x, codes, abt, labels)
             if x.shape[1:].numel():
                 x0 = (x - np.sqrt(1 - ab_t) * eps_hat) / np.sqrt(ab_t)
                 if clip is not None:
