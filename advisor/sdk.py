@@ -49,6 +49,8 @@ _LAZY = {
     "TabularEncoder": "advisor.nn.encoding",
     "as_frame": "advisor.nn.frames",
     "image_form": "advisor.nn.frames",
+    "column_type": "advisor.nn.frames",
+    "typed_column": "advisor.nn.frames",
     "TakesTables": "advisor.nn.frames",
     "resolve_device": "advisor.nn.device",
     "TorchStateMixin": "advisor.nn.persist",

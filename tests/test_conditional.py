@@ -161,19 +161,66 @@ def test_a_saved_class_conditioned_mixture_loads_and_samples_the_same(tmp_path):
     assert set(loaded.sample(20, random_state=0, y="c")["label"]) == {"c"}
 
 
-def test_a_diffusion_model_told_the_target_conditions_its_denoiser_on_the_class():
+@pytest.fixture(scope="module")
+def class_conditioned_diffusion():
     pytest.importorskip("torch")
     from advisor_plugins.diffusion.estimators import DiffusionGenerator
 
     real = three_classes()
     model = DiffusionGenerator(condition_on="label", width=64, depth=2, diffusion_steps=100, epochs=60, batch_size=128,
                                sample_steps=20, random_state=0, device="cpu").fit(real)
+    return real, model
+
+
+def test_a_diffusion_model_told_the_target_conditions_its_denoiser_on_the_class(class_conditioned_diffusion):
+    real, model = class_conditioned_diffusion
     rows = model.sample(2000, random_state=1)
     assert list(rows.columns) == list(real.columns) and rows.dtypes.equals(real.dtypes)
     shares = rows["label"].value_counts(normalize=True)
     assert abs(shares["c"] - (real["label"] == "c").mean()) < 0.03  # drawn in the training rows' shares
     for value in "abc":  # each class its own rows: the label moves x by 5 per class
         assert abs(rows.loc[rows.label == value, "x"].mean() - real.loc[real.label == value, "x"].mean()) < 1.0
+
+
+def test_a_class_conditioned_diffusion_model_draws_rows_for_given_classes_in_order(class_conditioned_diffusion):
+    real, model = class_conditioned_diffusion
+    wanted = ["c"] * 100 + ["a"] * 100
+    rows = model.sample_for(wanted, random_state=2)
+    assert rows["label"].tolist() == wanted and rows.dtypes.equals(real.dtypes)
+    assert abs(rows["x"].iloc[:100].mean() - 10.0) < 1.0 and abs(rows["x"].iloc[100:].mean()) < 1.0
+    with pytest.raises(ValueError, match="d: not a value of label"):
+        model.sample_for(["a", "d"])
+
+
+def test_a_mixture_per_class_draws_rows_for_given_classes_in_order():
+    from advisor_plugins.classic.estimators import GaussianMixtureGenerator
+
+    real = three_classes()
+    model = GaussianMixtureGenerator(n_components=3, condition_on="label", random_state=0).fit(real)
+    rows = model.sample_for(["b", "c", "b", "a"] * 50, random_state=0)
+    assert rows["label"].tolist() == ["b", "c", "b", "a"] * 50 and rows.dtypes.equals(real.dtypes)
+    assert abs(rows.loc[rows.label == "c", "x"].mean() - 10.0) < 0.5
+    assert len(model.sample_for([])) == 0 and len(model.sample(0)) == 0
+
+
+class ConditionedOnLabel:
+    """A generator fitted conditioned on "label": it draws given values itself and never jointly."""
+
+    condition_on = "label"
+    condition_values_ = ["a", "b"]
+
+    def sample_for(self, values, random_state=None):
+        return pd.DataFrame({"x": [10.0 if v == "b" else 0.0 for v in values], "label": list(values)})
+
+    def sample(self, n, random_state=None):
+        raise AssertionError("rejection sampling was used where the model conditions itself")
+
+
+def test_a_model_conditioned_on_the_target_draws_given_values_without_rejection():
+    rows = sample_given(ConditionedOnLabel(), "label", ["b", "a", "b"], numeric=False, random_state=0)
+    assert rows["label"].tolist() == ["b", "a", "b"] and rows["x"].tolist() == [10.0, 0.0, 10.0]
+    with pytest.raises(AssertionError, match="rejection"):  # a value it was not conditioned on: the joint route
+        sample_given(ConditionedOnLabel(), "label", ["c"], numeric=False, random_state=0)
 
 
 def test_the_diffusion_family_conditions_on_a_categorical_target_of_a_table_only():

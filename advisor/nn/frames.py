@@ -46,3 +46,23 @@ class TakesTables:
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
+
+
+def column_type(column: pd.Series) -> dict:
+    """What `typed_column` needs to give drawn values a column's dtype back, as plain values (a
+    saved model holds no pandas dtype objects): its name and, for a `category`, its categories."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return {"dtype": "category", "categories": list(column.dtype.categories), "ordered": bool(column.dtype.ordered)}
+    return {"dtype": str(column.dtype)}
+
+
+def typed_column(values, kind: dict, index=None) -> pd.Series:
+    """`values` as a Series of the column type `kind` (from `column_type`): a category column
+    keeps every category, drawn or not."""
+    values = pd.Series(list(values), index=index, dtype=object)
+    if kind.get("categories") is not None:
+        return pd.Series(pd.Categorical(values, categories=kind["categories"], ordered=kind.get("ordered", False)), index=values.index)
+    try:
+        return values.astype(pd.api.types.pandas_dtype(kind["dtype"]))
+    except (TypeError, ValueError):
+        return values

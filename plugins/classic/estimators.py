@@ -14,7 +14,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.sdk import TabularEncoder
+from advisor.sdk import TabularEncoder, column_type, typed_column
 from advisor_plugins.classic.preprocessing import to_frame
 
 
@@ -41,7 +41,8 @@ class GaussianMixtureGenerator(_ImageAware, BaseEstimator):
     With `condition_on` (a categorical column, the target of `--task generate --target COL`),
     one mixture per value of that column over the other columns, and rows drawn for each value
     in proportion to its training rows: the target keeps its distribution and each value its own
-    rows, where one joint mixture would blur a label into a continuous one-hot coordinate.
+    rows, where one joint mixture would blur a label into a continuous one-hot coordinate;
+    `sample_for(values)` draws one row from each value's own mixture.
     """
 
     def __init__(self, n_components=8, covariance_type="full", reg_covar=1e-4, condition_on=None, random_state=None):
@@ -61,7 +62,7 @@ class GaussianMixtureGenerator(_ImageAware, BaseEstimator):
         if self.column_ is None:
             self.groups_ = [(None, 1.0, self._mixture(Z))]
         else:
-            self.target_dtype_ = str(frame[self.column_].dtype)  # a name: a saved model holds no pandas dtype objects
+            self.target_type_ = column_type(frame[self.column_])
             rows = pd.Series(np.arange(len(frame))).groupby(frame[self.column_].to_numpy(), dropna=False, sort=False).indices
             self.groups_ = [(value, len(idx) / len(frame), self._mixture(Z[idx])) for value, idx in rows.items()]
         self.offset_ = float(np.quantile(self.score_samples(X), 0.05))
@@ -83,7 +84,7 @@ class GaussianMixtureGenerator(_ImageAware, BaseEstimator):
         counts = rng.multinomial(int(n), [share for _, share, _ in self.groups_])
         parts = []
         for (value, _, gmm), count in zip(self.groups_, counts):
-            if count == 0 and self.column_ is not None:
+            if count == 0 and self.column_ is not None and int(n):
                 continue
             part = self.encoder_.inverse_transform(_draw(gmm, int(count), rng), random_state=rng.integers(2**31))
             if self.column_ is not None:
@@ -92,7 +93,44 @@ class GaussianMixtureGenerator(_ImageAware, BaseEstimator):
         frame = pd.concat(parts, ignore_index=True)
         if self.column_ is not None:
             frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)[self.columns_]
-            frame[self.column_] = frame[self.column_].astype(self.target_dtype_)
+            frame[self.column_] = self._typed_target(frame[self.column_])
+        return self._restore_form(frame)
+
+    def _typed_target(self, values: pd.Series) -> pd.Series:
+        """The drawn target values with the column's dtype (models saved before `target_type_`
+        kept the dtype's name only)."""
+        kind = getattr(self, "target_type_", None) or {"dtype": self.target_dtype_}
+        return typed_column(values, kind, index=values.index)
+
+    @property
+    def condition_values_(self) -> list | None:
+        """The values of `condition_on` with a mixture of their own (None: not conditioned)."""
+        return [value for value, _, _ in self.groups_] if getattr(self, "column_", None) is not None else None
+
+    def sample_for(self, values, random_state=None):
+        """One row per entry of `values` (values of `condition_on` seen in training, in order),
+        each drawn from its value's mixture: the model's conditional distribution, no rejection."""
+        check_is_fitted(self, "groups_")
+        if self.column_ is None:
+            raise ValueError("sample_for needs a model fitted with condition_on")
+        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
+        groups = {str(value): (value, gmm) for value, _, gmm in self.groups_}
+        wanted = pd.Series([str(v) for v in values])
+        unknown = sorted(set(wanted) - set(groups))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown[:3])}: not a value of {self.condition_on} seen in training")
+        if wanted.empty:
+            return self.sample(0)
+        parts, order = [], []
+        for key, rows in wanted.groupby(wanted, sort=False).indices.items():
+            value, gmm = groups[key]
+            part = self.encoder_.inverse_transform(_draw(gmm, len(rows), rng), random_state=rng.integers(2**31))
+            part[self.column_] = value
+            parts.append(part)
+            order.extend(rows)
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)[self.columns_]
+        frame[self.column_] = self._typed_target(frame[self.column_])
         return self._restore_form(frame)
 
     def score_samples(self, X):

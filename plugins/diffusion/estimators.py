@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.sdk import as_frame, declared_init, derive_seed, torch_generator
+from advisor.sdk import as_frame, column_type, declared_init, derive_seed, torch_generator, typed_column
 from advisor_plugins.diffusion.base import _COMMON_DOC, CHUNK, _DiffusionBase, _fresh_seed
 from advisor_plugins.diffusion.nets import MLPDenoiser, NoiseLevelNet
 from advisor_plugins.diffusion.spaces import NumericSpace, TableSpace
@@ -37,7 +37,8 @@ class DiffusionGenerator(_DiffusionBase):
     --target COL`), the denoiser is conditioned on that column's value as TabDDPM conditions on
     the label (a learned class embedding added to the noise embedding) and the column is never
     noised: `sample` draws each row's value from the training rows' shares, then the other
-    columns given it, so the target keeps its distribution and each class its own rows.
+    columns given it, so the target keeps its distribution and each class its own rows;
+    `sample_for(values)` draws one row given each value.
     """
 
     __doc__ += _COMMON_DOC
@@ -73,25 +74,48 @@ class DiffusionGenerator(_DiffusionBase):
         codes, values = pd.factorize(column, use_na_sentinel=False)
         self.label_values_ = [v.item() if isinstance(v, np.generic) else v for v in values]  # plain values: safe to load
         self.label_shares_ = np.bincount(codes, minlength=len(values)) / len(codes)
-        self.label_dtype_ = str(column.dtype)  # a name: a saved model holds no pandas dtype objects
+        self.label_type_ = column_type(column)
         return codes.astype(np.int64)
 
     def sample(self, n, random_state=None):
         """`n` new rows: a DataFrame with the fitted columns and dtypes (images: the fitted form)."""
         check_is_fitted(self, "net_")
-        n = int(n)
+        seed = self._sampling_seed(random_state)
+        classes = None
+        if self._n_classes():
+            rng = np.random.default_rng(derive_seed(seed, "classes"))
+            classes = rng.choice(self._n_classes(), size=int(n), p=self.label_shares_)
+        return self._generate(int(n), seed, classes)
+
+    @property
+    def condition_values_(self) -> list | None:
+        """The values of `condition_on` the denoiser was conditioned on (None: not conditioned)."""
+        return self.label_values_ if self._n_classes() else None
+
+    def sample_for(self, values, random_state=None):
+        """One row per entry of `values` (values of `condition_on` seen in training, in order),
+        each drawn given its value: the model's conditional distribution without rejection."""
+        check_is_fitted(self, "net_")
+        if not self._n_classes():
+            raise ValueError("sample_for needs a model fitted with condition_on")
+        index = {str(v): i for i, v in enumerate(self.label_values_)}
+        unknown = sorted({str(v) for v in values} - set(index))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown[:3])}: not a value of {self.condition_on} seen in training")
+        classes = np.array([index[str(v)] for v in values], dtype=np.int64)
+        return self._generate(len(classes), self._sampling_seed(random_state), classes)
+
+    def _sampling_seed(self, random_state) -> int:
         seed = random_state if random_state is not None else self.random_state
-        seed = int(seed) if seed is not None else _fresh_seed()
+        return int(seed) if seed is not None else _fresh_seed()
+
+    def _generate(self, n: int, seed: int, classes: np.ndarray | None):
+        """`n` rows (for a conditioned model, row i of class index `classes[i]`)."""
         device = self._device()
         diff = self._diffusion(device)
         g = torch_generator(derive_seed(seed, "sample"), device)
         clip = tuple(torch.as_tensor(c, dtype=torch.float32, device=device) for c in self.clip_)
         levels = diff.sampling_levels(self.sample_steps)
-        conditioned = self._n_classes() > 0
-        classes = None
-        if conditioned:
-            rng = np.random.default_rng(derive_seed(seed, "classes"))
-            classes = rng.choice(self._n_classes(), size=n, p=self.label_shares_)
         xs, cs = [], []
         for start in range(0, n, CHUNK):
             m = min(CHUNK, n - start)
@@ -110,9 +134,9 @@ class DiffusionGenerator(_DiffusionBase):
             return self.space_.decode(x, snap=True)
         codes = np.concatenate(cs) if cs else np.zeros((0, len(self.cardinalities_)), dtype=np.int64)
         frame = self.space_.decode(x, codes, random_state=derive_seed(seed, "decode"))
-        if not conditioned:
+        if classes is None:
             return frame
-        frame[self.condition_on] = pd.Series([self.label_values_[i] for i in classes], index=frame.index).astype(self.label_dtype_)
+        frame[self.condition_on] = typed_column([self.label_values_[i] for i in classes], self.label_type_, index=frame.index)
         return frame[self.columns_]
 
 
