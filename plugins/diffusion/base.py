@@ -17,6 +17,7 @@ import torch
 
 from advisor.sdk import (
     TorchEstimator,
+    class_count,
     derive_seed,
     iterate_minibatches,
     load_torch_optim,
@@ -83,7 +84,7 @@ class _DiffusionBase(TorchEstimator):
 
     def _n_classes(self) -> int:
         """Classes the table denoiser is conditioned on (0: not conditioned)."""
-        return len(getattr(self, "label_values_", None) or ())
+        return class_count(getattr(self, "class_condition_", None))
 
     def _device(self) -> str:
         return str(next(self.net_.parameters()).device)

@@ -8,11 +8,10 @@ plugin loads: the family imports this module inside `make_estimator`.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.sdk import as_frame, column_type, declared_init, derive_seed, torch_generator, typed_column
+from advisor.sdk import as_frame, class_indices, declared_init, derive_seed, draw_classes, fit_classes, torch_generator, with_class_column
 from advisor_plugins.diffusion.base import _COMMON_DOC, CHUNK, _DiffusionBase, _fresh_seed
 from advisor_plugins.diffusion.nets import MLPDenoiser, NoiseLevelNet
 from advisor_plugins.diffusion.spaces import NumericSpace, TableSpace
@@ -47,7 +46,7 @@ class DiffusionGenerator(_DiffusionBase):
     __init__ = declared_init({"image_shape": None, **_NETWORK, "sample_steps": 25, "eta": 1.0, **_TRAINING, "numeric": "quantile", "max_levels": 100, "condition_on": None, **_STOPPING}, keyword_only=False)
 
     def fit(self, X, y=None):
-        self.label_values_ = None
+        self.class_condition_ = None
         labels = None
         if self._begin_fit(X):
             x = self.space_.encode(X)
@@ -59,7 +58,7 @@ class DiffusionGenerator(_DiffusionBase):
             frame = as_frame(X)
             self.columns_ = list(frame.columns)
             if self.condition_on is not None and self.condition_on in frame.columns:
-                labels = self._fit_labels(frame[self.condition_on])
+                labels, self.class_condition_ = fit_classes(frame[self.condition_on])
                 frame = frame.drop(columns=[self.condition_on])
             self.space_ = TableSpace(self.numeric, self.max_levels).fit(frame)
             x, codes = self.space_.encode(frame, np.random.default_rng(derive_seed(self.seed_, "encode")))
@@ -68,29 +67,19 @@ class DiffusionGenerator(_DiffusionBase):
         self._end_fit(X, x, codes, labels=labels)
         return self
 
-    def _fit_labels(self, column: pd.Series) -> np.ndarray:
-        """Each row's class index in `label_values_` (a missing value is a class of its own),
-        with the classes' shares of the rows and the column's dtype kept for `sample`."""
-        codes, values = pd.factorize(column, use_na_sentinel=False)
-        self.label_values_ = [v.item() if isinstance(v, np.generic) else v for v in values]  # plain values: safe to load
-        self.label_shares_ = np.bincount(codes, minlength=len(values)) / len(codes)
-        self.label_type_ = column_type(column)
-        return codes.astype(np.int64)
-
     def sample(self, n, random_state=None):
         """`n` new rows: a DataFrame with the fitted columns and dtypes (images: the fitted form)."""
         check_is_fitted(self, "net_")
         seed = self._sampling_seed(random_state)
         classes = None
         if self._n_classes():
-            rng = np.random.default_rng(derive_seed(seed, "classes"))
-            classes = rng.choice(self._n_classes(), size=int(n), p=self.label_shares_)
+            classes = draw_classes(self.class_condition_, int(n), np.random.default_rng(derive_seed(seed, "classes")))
         return self._generate(int(n), seed, classes)
 
     @property
     def condition_values_(self) -> list | None:
         """The values of `condition_on` the denoiser was conditioned on (None: not conditioned)."""
-        return self.label_values_ if self._n_classes() else None
+        return self.class_condition_["values"] if self._n_classes() else None
 
     def sample_for(self, values, random_state=None):
         """One row per entry of `values` (values of `condition_on` seen in training, in order),
@@ -98,11 +87,7 @@ class DiffusionGenerator(_DiffusionBase):
         check_is_fitted(self, "net_")
         if not self._n_classes():
             raise ValueError("sample_for needs a model fitted with condition_on")
-        index = {str(v): i for i, v in enumerate(self.label_values_)}
-        unknown = sorted({str(v) for v in values} - set(index))
-        if unknown:
-            raise ValueError(f"{', '.join(unknown[:3])}: not a value of {self.condition_on} seen in training")
-        classes = np.array([index[str(v)] for v in values], dtype=np.int64)
+        classes = class_indices(self.class_condition_, values)
         return self._generate(len(classes), self._sampling_seed(random_state), classes)
 
     def _sampling_seed(self, random_state) -> int:
@@ -134,10 +119,7 @@ class DiffusionGenerator(_DiffusionBase):
             return self.space_.decode(x, snap=True)
         codes = np.concatenate(cs) if cs else np.zeros((0, len(self.cardinalities_)), dtype=np.int64)
         frame = self.space_.decode(x, codes, random_state=derive_seed(seed, "decode"))
-        if classes is None:
-            return frame
-        frame[self.condition_on] = typed_column([self.label_values_[i] for i in classes], self.label_type_, index=frame.index)
-        return frame[self.columns_]
+        return frame if classes is None else with_class_column(frame, self.class_condition_, classes, self.columns_)
 
 
 class DiffusionDenoiser(_DiffusionBase):
