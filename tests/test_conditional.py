@@ -223,12 +223,13 @@ def test_a_model_conditioned_on_the_target_draws_given_values_without_rejection(
         sample_given(ConditionedOnLabel(), "label", ["c"], numeric=False, random_state=0)
 
 
-def test_the_diffusion_family_conditions_on_a_categorical_target_of_a_table_only():
+@pytest.mark.parametrize("name", ["diffusion", "ebm"])
+def test_the_deep_generators_condition_on_a_categorical_target_of_a_table_only(name):
     pytest.importorskip("torch")
     from advisor.advise import profile as profile_data
     from advisor.families.discovery import discover
 
-    family = discover().families["diffusion"]
+    family = discover().families[name]
     real = three_classes()
 
     def made(**told):
@@ -239,14 +240,31 @@ def test_the_diffusion_family_conditions_on_a_categorical_target_of_a_table_only
     assert made().condition_on is None and made(target="x").condition_on is None
 
 
-def test_a_saved_class_conditioned_diffusion_model_loads_and_samples_the_same(tmp_path):
+@pytest.mark.parametrize("name", ["diffusion", "ebm"])
+def test_a_saved_class_conditioned_deep_generator_loads_and_samples_the_same(tmp_path, name):
     pytest.importorskip("torch")
     import advisor
 
-    rec = advisor.recommend(three_classes(200), "generate", target="label", budget=8, families="diffusion", seed=0)
+    rec = advisor.recommend(three_classes(200), "generate", target="label", budget=8, families=name, seed=0)
     assert rec.best_estimator_.model.condition_on == "label"
-    path = tmp_path / "diffusion.skops"
+    path = tmp_path / f"{name}.skops"
     rec.save(path)
     loaded = advisor.load(path).best_estimator_  # without trust: only advisor's own types
     assert loaded.sample(30, random_state=3).equals(rec.best_estimator_.sample(30, random_state=3))
     assert set(loaded.sample(10, random_state=0, y="b")["label"]) == {"b"}
+
+
+def test_an_energy_model_told_the_target_conditions_its_energy_on_the_class():
+    pytest.importorskip("torch")
+    from advisor_plugins.ebm.estimators import EnergyGenerator
+
+    real = three_classes()
+    model = EnergyGenerator(condition_on="label", width=64, depth=2, max_epochs=60, n_sigmas=6, sigma_min=0.05,
+                            langevin_steps=100, random_state=0, device="cpu").fit(real)
+    rows = model.sample(1000, random_state=1)
+    assert list(rows.columns) == list(real.columns) and rows.dtypes.equals(real.dtypes)
+    assert abs(rows["label"].value_counts(normalize=True)["c"] - 0.1) < 0.03
+    wanted = ["c"] * 100 + ["a"] * 100
+    given = model.sample_for(wanted, random_state=2)
+    assert given["label"].tolist() == wanted
+    assert abs(given["x"].iloc[:100].mean() - 10.0) < 1.0 and abs(given["x"].iloc[100:].mean()) < 1.0

@@ -12,6 +12,7 @@ import torch
 from advisor.sdk import (
     TakesTables,
     TorchEstimator,
+    class_count,
     current_trial,
     deadline,
     derive_seed,
@@ -73,7 +74,12 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
     def _build_module(self, attr="net_"):
         if self.image_shape_ is not None and len(self.image_shape_) >= 2 and min(self.image_shape_[:2]) >= 4:
             return ConvEnergy(self.image_shape_, width=int(self.width_), spectral=bool(self.spectral_norm))
-        return MLPEnergy(int(self.dim_), width=int(self.width_), depth=int(self.depth), spectral=bool(self.spectral_norm))
+        return MLPEnergy(int(self.dim_), width=int(self.width_), depth=int(self.depth), spectral=bool(self.spectral_norm),
+                         n_classes=self._n_classes())
+
+    def _n_classes(self) -> int:
+        """Classes a table energy is conditioned on (0: not conditioned; see EnergyGenerator)."""
+        return class_count(getattr(self, "class_condition_", None))
 
     def _check_params(self):
         if self.training not in TRAININGS:
@@ -102,7 +108,8 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
         with thread_limit(len(X)):
             return self._fit(X)
 
-    def _fit(self, X):
+    def _fit(self, X, labels: np.ndarray | None = None):
+        """Fit on `X` (and, for a class-conditioned energy, each row's class index `labels`)."""
         self._check_params()
         Z = self._fit_inputs(X)
         if len(Z) < 2:
@@ -116,15 +123,17 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
         self.net_ = net
         train_rows, valid_rows = self._holdout(len(Z), derive_seed(self.random_state, "ebm"), cap=1000, fraction=0.1)
         valid, train = Z[valid_rows], Z[train_rows]
+        L_train = None if labels is None else torch.as_tensor(labels[train_rows], device=self.device_)
+        L_valid = None if labels is None else torch.as_tensor(labels[valid_rows], device=self.device_)
         g_cpu = torch_generator(derive_seed(self.random_state, "batches"))
         g_dev = torch_generator(derive_seed(self.random_state, "noise"), device=self.device_)
         Xt = torch.as_tensor(train, device=self.device_)
         opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay))
         with fit_scope(self._training_deadline(Z), current_trial()):
             if self.training == "dsm":
-                history = self._fit_dsm(net, Xt, valid, opt, g_cpu, g_dev)
+                history = self._fit_dsm(net, Xt, valid, opt, g_cpu, g_dev, L_train, L_valid)
             else:
-                history = self._fit_cd(net, Xt, opt, g_cpu, g_dev)
+                history = self._fit_cd(net, Xt, opt, g_cpu, g_dev, L_train)
         net.eval()
         self.history_ = self._record(history)
         self.n_train_ = int(len(train))
@@ -150,9 +159,10 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
         m = min(len(Z), 256)
         probe = torch.as_tensor(Z[:m], device=self.device_)
         sigma = torch.tensor([float(self.sigmas_[-1])], device=self.device_)
-        self.net_.score(probe, sigma)  # warm-up
+        labels = torch.zeros(m, dtype=torch.long, device=self.device_) if self._n_classes() else None
+        self.net_.score(probe, sigma, labels=labels)  # warm-up
         t0 = time.monotonic()
-        self.net_.score(probe, sigma)
+        self.net_.score(probe, sigma, labels=labels)
         per_row = (time.monotonic() - t0) / m
         reserve = min(2.0 * per_row * self._reserve_rows(len(Z)) * self._answer_passes(), 0.5 * left)
         return time.monotonic() + left - reserve
@@ -160,13 +170,13 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
     def _reserve_rows(self, n: int) -> int:
         return n
 
-    def _dsm_loss(self, net, x, sig, z, create_graph):
+    def _dsm_loss(self, net, x, sig, z, create_graph, labels=None):
         xn = (x + sig.reshape(-1, 1) * z).detach().requires_grad_(True)
-        e = net.energy(xn, sig)
+        e = net.energy(xn, sig, labels)
         (grad,) = torch.autograd.grad(e.sum(), xn, create_graph=create_graph)
         return 0.5 * ((z - sig.reshape(-1, 1) * grad) ** 2).sum(dim=1).mean() / x.shape[1]
 
-    def _fit_dsm(self, net, Xt, valid, opt, g_cpu, g_dev):
+    def _fit_dsm(self, net, Xt, valid, opt, g_cpu, g_dev, L_train=None, L_valid=None):
         sigmas = torch.as_tensor(self.sigmas_, dtype=torch.float32, device=self.device_)
         L = len(self.sigmas_)
         bs = int(min(self.batch_size, len(Xt)))
@@ -179,7 +189,8 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
                 x = Xt[idx.to(self.device_)]
                 levels = torch.randint(L, (len(x),), generator=g_cpu).to(self.device_)
                 z = torch.randn(x.shape, generator=g_dev, device=self.device_)
-                loss = self._dsm_loss(net, x, sigmas[levels], z, create_graph=True)
+                labels = None if L_train is None else L_train[idx.to(self.device_)]
+                loss = self._dsm_loss(net, x, sigmas[levels], z, create_graph=True, labels=labels)
                 _step(opt, loss, net, clip)
                 total += float(loss.detach()) * len(x)
                 count += len(x)
@@ -194,21 +205,23 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
 
             def validate():
                 net.eval()
-                return -float(self._dsm_loss(net, xv, sv, zv, create_graph=False))
+                return -float(self._dsm_loss(net, xv, sv, zv, create_graph=False, labels=L_valid))
 
         return self._run_epochs(run_epoch, self.max_epochs, validate=validate, module=net)
 
-    def _sgld(self, net, x, steps, alpha, sigma, g_dev):
+    def _sgld(self, net, x, steps, alpha, sigma, g_dev, labels=None):
         noise = math.sqrt(alpha)
         for _ in range(steps):
-            grad = -net.score(x, sigma)
+            grad = -net.score(x, sigma, labels=labels)
             x = (x - 0.5 * alpha * grad + noise * torch.randn(x.shape, generator=g_dev, device=x.device)).detach()
         return x
 
-    def _fit_cd(self, net, Xt, opt, g_cpu, g_dev):
+    def _fit_cd(self, net, Xt, opt, g_cpu, g_dev, L_train=None):
         sigma = torch.tensor([float(self.sigmas_[0])], device=self.device_)
         d = Xt.shape[1]
         buffer = self._noise_on(int(self.buffer_size), d, g_dev, self.device_)
+        # A conditioned energy's chains each keep a class, drawn in the training rows' shares.
+        buffer_labels = None if L_train is None else L_train[torch.randint(len(L_train), (len(buffer),), generator=g_cpu).to(self.device_)]
         bs = int(min(self.batch_size, len(Xt)))
         clip = float(self.clip_grad) if self.clip_grad else None
         alpha, steps, reg = float(self.sgld_step), int(self.sgld_steps), float(self.energy_reg)
@@ -222,10 +235,12 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
                 fresh = torch.rand(len(x), generator=g_dev, device=self.device_) < 0.05
                 start = torch.where(fresh[:, None], self._noise_on(len(x), d, g_dev, self.device_), start)
                 net.eval()
-                neg = self._sgld(net, start, steps, alpha, sigma, g_dev)
+                pos_labels = None if L_train is None else L_train[idx.to(self.device_)]
+                neg_labels = None if buffer_labels is None else buffer_labels[pick]
+                neg = self._sgld(net, start, steps, alpha, sigma, g_dev, labels=neg_labels)
                 buffer[pick] = neg
                 net.train()
-                e_pos, e_neg = net.energy(x, sigma), net.energy(neg, sigma)
+                e_pos, e_neg = net.energy(x, sigma, pos_labels), net.energy(neg, sigma, neg_labels)
                 loss = e_pos.mean() - e_neg.mean() + reg * (e_pos**2 + e_neg**2).mean()
                 _step(opt, loss, net, clip)
                 total += float(loss.detach()) * len(x)
@@ -256,26 +271,28 @@ class _EnergyModel(InputsMixin, TakesTables, TorchEstimator):
         out = [self.net_.score(torch.as_tensor(Z[i : i + CHUNK], device=dev), s).detach().cpu().numpy() for i in range(0, len(Z), CHUNK)]
         return np.concatenate(out).astype(np.float64) if out else np.zeros_like(Z, dtype=np.float64)
 
-    def _sample_encoded(self, n: int, seed) -> np.ndarray:
+    def _sample_encoded(self, n: int, seed, classes: np.ndarray | None = None) -> np.ndarray:
+        """`n` encoded rows (for a conditioned energy, row i of class index `classes[i]`)."""
         dev = self._torch_device()
         g = torch_generator(derive_seed(seed, "sample"), device=str(dev))
         d = self.dim_
         parts = []
         for start in range(0, n, 2048):
             m = min(2048, n - start)
+            labels = None if classes is None else torch.as_tensor(classes[start : start + m], device=dev)
             if self.training == "cd":
                 x = self._noise_on(m, d, g, dev)
                 sigma = torch.tensor([float(self.sigmas_[0])], device=dev)
-                x = self._sgld(self.net_, x, int(self.sgld_steps) * 10, float(self.sgld_step), sigma, g)
+                x = self._sgld(self.net_, x, int(self.sgld_steps) * 10, float(self.sgld_step), sigma, g, labels=labels)
             else:
                 x = torch.randn((m, d), generator=g, device=dev) * float(self.sigmas_[0])
                 for s in self.sigmas_:
                     alpha = float(self.langevin_step) * float(s) ** 2
                     sig = torch.tensor([float(s)], device=dev)
                     for _ in range(int(self.langevin_steps)):
-                        x = (x + 0.5 * alpha * self.net_.score(x, sig) + math.sqrt(alpha) * torch.randn(x.shape, generator=g, device=dev)).detach()
+                        x = (x + 0.5 * alpha * self.net_.score(x, sig, labels=labels) + math.sqrt(alpha) * torch.randn(x.shape, generator=g, device=dev)).detach()
                 last = torch.tensor([float(self.sigmas_[-1])], device=dev)
-                x = (x + float(self.sigmas_[-1]) ** 2 * self.net_.score(x, last)).detach()
+                x = (x + float(self.sigmas_[-1]) ** 2 * self.net_.score(x, last, labels=labels)).detach()
             parts.append(x.cpu().numpy())
         return np.concatenate(parts).astype(np.float64)
 

@@ -33,18 +33,37 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.sdk import declared_init, derive_seed, numpy_rng, thread_limit
+from advisor.sdk import as_frame, class_indices, declared_init, derive_seed, draw_classes, fit_classes, numpy_rng, thread_limit, with_class_column
 from advisor_plugins.ebm.base import ENERGY_MODEL, SEEDING, _EnergyModel
 
 
 class EnergyGenerator(_EnergyModel):
     """generate: `sample(n)` by annealed Langevin dynamics on the learned energy (in ``cd``
-    mode, by a long SGLD chain from noise)."""
+    mode, by a long SGLD chain from noise).
 
-    __init__ = declared_init({**ENERGY_MODEL, "langevin_steps": 50, "langevin_step": 0.1, "numeric": "quantile", **SEEDING}, keyword_only=False)
+    With `condition_on` (a categorical column of a table: the target of `--task generate
+    --target COL`), the energy is that of the other columns given the class, E(x | class), with
+    a learned bias per class in the network; `sample` draws each row's class in the training
+    rows' shares and runs its chain given it, and `sample_for(values)` draws one row given each
+    value.
+    """
+
+    __init__ = declared_init({**ENERGY_MODEL, "langevin_steps": 50, "langevin_step": 0.1, "numeric": "quantile", "condition_on": None, **SEEDING}, keyword_only=False)
+
+    def fit(self, X, y=None):
+        self.class_condition_ = None
+        if self.condition_on is None or not isinstance(X, pd.DataFrame) or self.condition_on not in X.columns:
+            return super().fit(X)
+        frame = as_frame(X)
+        labels, self.class_condition_ = fit_classes(frame[self.condition_on])
+        with thread_limit(len(frame)):
+            self._fit(frame.drop(columns=[self.condition_on]), labels)
+        self.all_columns_, self.n_features_in_ = list(frame.columns), frame.shape[1]
+        return self
 
     def _answer_passes(self):
         return int(self.sgld_steps) * 10 if self.training == "cd" else int(self.n_sigmas) * int(self.langevin_steps) + 1
@@ -55,11 +74,32 @@ class EnergyGenerator(_EnergyModel):
     def sample(self, n, random_state=None):
         check_is_fitted(self, "net_")
         seed = self.random_state if random_state is None else random_state
-        with thread_limit(int(n)):
-            Z = self._sample_encoded(int(n), seed)
+        classes = None
+        if self._n_classes():
+            classes = draw_classes(self.class_condition_, int(n), numpy_rng(derive_seed(seed, "classes")))
+        return self._draw(int(n), seed, classes)
+
+    @property
+    def condition_values_(self) -> list | None:
+        """The values of `condition_on` the energy was conditioned on (None: not conditioned)."""
+        return self.class_condition_["values"] if self._n_classes() else None
+
+    def sample_for(self, values, random_state=None):
+        """One row per entry of `values` (values of `condition_on` seen in training, in order),
+        each drawn given its value: the model's conditional distribution without rejection."""
+        check_is_fitted(self, "net_")
+        if not self._n_classes():
+            raise ValueError("sample_for needs a model fitted with condition_on")
+        classes = class_indices(self.class_condition_, values)
+        return self._draw(len(classes), self.random_state if random_state is None else random_state, classes)
+
+    def _draw(self, n: int, seed, classes):
+        with thread_limit(n):
+            Z = self._sample_encoded(n, seed, classes)
         if self.image_shape_ is not None:
             Z = np.clip(Z, -1.0, 1.0)
-        return self._decode_samples(Z, numpy_rng(derive_seed(seed, "decode")))
+        rows = self._decode_samples(Z, numpy_rng(derive_seed(seed, "decode")))
+        return rows if classes is None else with_class_column(rows, self.class_condition_, classes, self.all_columns_)
 
 
 class EnergyDetector(_EnergyModel):

@@ -3,7 +3,9 @@
 An energy-based model assigns low energy to data and high energy elsewhere. It is flexible
 (any network can be the energy) and reads naturally as an anomaly score and as a denoiser, but
 sampling needs Markov chains (slow) and contrastive training can be unstable; see
-`advisor_plugins.ebm.estimators` for the training methods and the stabilisers used.
+`advisor_plugins.ebm.estimators` for the training methods and the stabilisers used. Told a
+categorical target of a table (`--task generate --target COL`), the generator learns the energy
+of the other columns given the class.
 
 Search space (Optuna, define-by-run):
 
@@ -126,4 +128,6 @@ class EnergyBasedModel(Family):
         if task == "denoise":
             params.pop("numeric", None)
         image_shape = tuple(profile.image_shape) if profile.modality == "image" and profile.image_shape else None
+        if task == "generate" and image_shape is None and profile.target and profile.target_kind in ("binary", "multiclass"):
+            params = {"condition_on": profile.target, **params}  # the energy of the rest given the class (--target)
         return cls(image_shape=image_shape, **params)

@@ -38,44 +38,52 @@ def _maybe_sn(layer: nn.Module, spectral: bool) -> nn.Module:
 
 
 class EnergyBase(nn.Module):
-    """Shared energy formula; subclasses implement `residual(x, emb)` -> (n,)."""
+    """Shared energy formula; subclasses implement `residual(x, emb, labels)` -> (n,), where
+    `labels` (each row's class, or None) conditions a class-conditioned table energy."""
 
-    def energy(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    def energy(self, x: torch.Tensor, sigma: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         sigma = sigma.reshape(-1)
         if sigma.numel() == 1:
             sigma = sigma.expand(x.shape[0])
         emb = sigma_features(torch.log(sigma))
         flat = x.reshape(x.shape[0], -1)
         base = 0.5 * (flat * flat).sum(dim=1) / (1.0 + sigma * sigma)
-        return base + self.residual(x, emb) / sigma
+        return base + self.residual(x, emb, labels) / sigma
 
-    def score(self, x: torch.Tensor, sigma: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
-        """The score -dE/dx at noise level sigma."""
+    def score(self, x: torch.Tensor, sigma: torch.Tensor, create_graph: bool = False, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The score -dE/dx at noise level sigma (given each row's class, for a conditioned energy)."""
         with torch.enable_grad():
             if not x.requires_grad:
                 x = x.detach().requires_grad_(True)
-            e = self.energy(x, sigma)
+            e = self.energy(x, sigma, labels)
             (grad,) = torch.autograd.grad(e.sum(), x, create_graph=create_graph)
         return -grad
 
-    def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        return self.energy(x, sigma)
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.energy(x, sigma, labels)
 
 
 class MLPEnergy(EnergyBase):
-    """Residual energy of a table row: an MLP whose hidden layers get a bias from sigma."""
+    """Residual energy of a table row: an MLP whose hidden layers get a bias from sigma (and,
+    with `n_classes`, the first one a learned bias per class: E(x | class))."""
 
-    def __init__(self, dim: int, width: int = 128, depth: int = 3, spectral: bool = False):
+    def __init__(self, dim: int, width: int = 128, depth: int = 3, spectral: bool = False, n_classes: int = 0):
         super().__init__()
         emb_dim = 1 + 2 * N_FREQ
+        self.label = nn.Embedding(n_classes, width) if n_classes else None
         self.inp = _maybe_sn(nn.Linear(dim, width), spectral)
         self.hidden = nn.ModuleList([_maybe_sn(nn.Linear(width, width), spectral) for _ in range(depth - 1)])
         self.cond = nn.ModuleList([nn.Linear(emb_dim, width) for _ in range(depth)])
         self.out = _maybe_sn(nn.Linear(width, 1), spectral)
         self.act = nn.SiLU()
 
-    def residual(self, x, emb):
-        h = self.act(self.inp(x) + self.cond[0](emb))
+    def residual(self, x, emb, labels=None):
+        h = self.inp(x) + self.cond[0](emb)
+        if self.label is not None:
+            if labels is None:
+                raise ValueError("this energy is conditioned on a class: pass `labels`")
+            h = h + self.label(labels)
+        h = self.act(h)
         for layer, cond in zip(self.hidden, self.cond[1:]):
             h = self.act(layer(h) + cond(emb))
         return self.out(h).reshape(-1)
@@ -108,7 +116,7 @@ class ConvEnergy(EnergyBase):
         h, w, c = self.image_shape
         return x.reshape(x.shape[0], h, w, c).permute(0, 3, 1, 2)
 
-    def residual(self, x, emb):
+    def residual(self, x, emb, labels=None):
         z = self.to_image(x)
         for conv, cond in zip(self.convs, self.cond):
             z = self.act(conv(z) + cond(emb)[:, :, None, None])
