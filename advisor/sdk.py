@@ -52,6 +52,7 @@ _LAZY = {
     "column_type": "advisor.nn.frames",
     "typed_column": "advisor.nn.frames",
     "fit_classes": "advisor.nn.conditioning",
+    "ClassConditionedSampler": "advisor.nn.conditioning",
     "class_count": "advisor.nn.conditioning",
     "draw_classes": "advisor.nn.conditioning",
     "class_indices": "advisor.nn.conditioning",

@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sklearn.utils.validation import check_is_fitted
+
 from advisor.nn.frames import column_type, typed_column
+from advisor.nn.seeding import derive_seed
 
 
 def fit_classes(column: pd.Series) -> tuple[np.ndarray, dict]:
@@ -53,3 +56,34 @@ def with_class_column(frame: pd.DataFrame, state: dict, classes: np.ndarray, col
     values = [state["values"][i] for i in classes]
     frame[state["column"]] = typed_column(values, state["type"], index=frame.index)
     return frame[list(columns)]
+
+
+class ClassConditionedSampler:
+    """`sample`, `sample_for` and `condition_values_` of a generator that may be conditioned on a
+    class column (its state in `class_condition_`, None when not conditioned). The estimator
+    gives `_sample_seed(random_state)` and `_rows(n, seed, classes)`: `n` rows, row i of class
+    index `classes[i]` (None: not conditioned)."""
+
+    def sample(self, n, random_state=None):
+        """`n` new rows; a conditioned model draws each row's class in the training rows' shares."""
+        check_is_fitted(self, "net_")
+        seed = self._sample_seed(random_state)
+        state = getattr(self, "class_condition_", None)
+        classes = draw_classes(state, int(n), np.random.default_rng(derive_seed(seed, "classes"))) if class_count(state) else None
+        return self._rows(int(n), seed, classes)
+
+    @property
+    def condition_values_(self) -> list | None:
+        """The values of `condition_on` the model was conditioned on (None: not conditioned)."""
+        state = getattr(self, "class_condition_", None)
+        return state["values"] if class_count(state) else None
+
+    def sample_for(self, values, random_state=None):
+        """One row per entry of `values` (values of `condition_on` seen in training, in order),
+        each drawn given its value: the model's conditional distribution without rejection."""
+        check_is_fitted(self, "net_")
+        state = getattr(self, "class_condition_", None)
+        if not class_count(state):
+            raise ValueError("sample_for needs a model fitted with condition_on")
+        classes = class_indices(state, values)
+        return self._rows(len(classes), self._sample_seed(random_state), classes)

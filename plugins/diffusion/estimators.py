@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.sdk import as_frame, class_indices, declared_init, derive_seed, draw_classes, fit_classes, torch_generator, with_class_column
+from advisor.sdk import ClassConditionedSampler, as_frame, declared_init, derive_seed, fit_classes, torch_generator, with_class_column
 from advisor_plugins.diffusion.base import _COMMON_DOC, CHUNK, _DiffusionBase, _fresh_seed
 from advisor_plugins.diffusion.nets import MLPDenoiser, NoiseLevelNet
 from advisor_plugins.diffusion.spaces import NumericSpace, TableSpace
@@ -23,7 +23,7 @@ _TRAINING = {"lr": 2e-3, "weight_decay": 0.0, "batch_size": 256, "epochs": 30, "
 _STOPPING = {"validation_fraction": 0.1, "patience": None, "random_state": None, "device": "auto"}
 
 
-class DiffusionGenerator(_DiffusionBase):
+class DiffusionGenerator(ClassConditionedSampler, _DiffusionBase):
     """Generate rows (or images) like the training data with a denoising diffusion model.
 
     Tables follow TabDDPM (Kotelnikov et al., 2023): rank-Gauss numerics with Gaussian
@@ -67,34 +67,11 @@ class DiffusionGenerator(_DiffusionBase):
         self._end_fit(X, x, codes, labels=labels)
         return self
 
-    def sample(self, n, random_state=None):
-        """`n` new rows: a DataFrame with the fitted columns and dtypes (images: the fitted form)."""
-        check_is_fitted(self, "net_")
-        seed = self._sampling_seed(random_state)
-        classes = None
-        if self._n_classes():
-            classes = draw_classes(self.class_condition_, int(n), np.random.default_rng(derive_seed(seed, "classes")))
-        return self._generate(int(n), seed, classes)
-
-    @property
-    def condition_values_(self) -> list | None:
-        """The values of `condition_on` the denoiser was conditioned on (None: not conditioned)."""
-        return self.class_condition_["values"] if self._n_classes() else None
-
-    def sample_for(self, values, random_state=None):
-        """One row per entry of `values` (values of `condition_on` seen in training, in order),
-        each drawn given its value: the model's conditional distribution without rejection."""
-        check_is_fitted(self, "net_")
-        if not self._n_classes():
-            raise ValueError("sample_for needs a model fitted with condition_on")
-        classes = class_indices(self.class_condition_, values)
-        return self._generate(len(classes), self._sampling_seed(random_state), classes)
-
-    def _sampling_seed(self, random_state) -> int:
+    def _sample_seed(self, random_state) -> int:
         seed = random_state if random_state is not None else self.random_state
         return int(seed) if seed is not None else _fresh_seed()
 
-    def _generate(self, n: int, seed: int, classes: np.ndarray | None):
+    def _rows(self, n: int, seed: int, classes: np.ndarray | None):
         """`n` rows (for a conditioned model, row i of class index `classes[i]`)."""
         device = self._device()
         diff = self._diffusion(device)

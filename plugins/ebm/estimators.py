@@ -37,11 +37,11 @@ import pandas as pd
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from advisor.sdk import as_frame, class_indices, declared_init, derive_seed, draw_classes, fit_classes, numpy_rng, thread_limit, with_class_column
+from advisor.sdk import ClassConditionedSampler, as_frame, declared_init, derive_seed, fit_classes, numpy_rng, thread_limit, with_class_column
 from advisor_plugins.ebm.base import ENERGY_MODEL, SEEDING, _EnergyModel
 
 
-class EnergyGenerator(_EnergyModel):
+class EnergyGenerator(ClassConditionedSampler, _EnergyModel):
     """generate: `sample(n)` by annealed Langevin dynamics on the learned energy (in ``cd``
     mode, by a long SGLD chain from noise).
 
@@ -71,29 +71,10 @@ class EnergyGenerator(_EnergyModel):
     def _reserve_rows(self, n):
         return max(n, 1000)  # the advisor scores a generator on at least 500 samples
 
-    def sample(self, n, random_state=None):
-        check_is_fitted(self, "net_")
-        seed = self.random_state if random_state is None else random_state
-        classes = None
-        if self._n_classes():
-            classes = draw_classes(self.class_condition_, int(n), numpy_rng(derive_seed(seed, "classes")))
-        return self._draw(int(n), seed, classes)
+    def _sample_seed(self, random_state):
+        return self.random_state if random_state is None else random_state
 
-    @property
-    def condition_values_(self) -> list | None:
-        """The values of `condition_on` the energy was conditioned on (None: not conditioned)."""
-        return self.class_condition_["values"] if self._n_classes() else None
-
-    def sample_for(self, values, random_state=None):
-        """One row per entry of `values` (values of `condition_on` seen in training, in order),
-        each drawn given its value: the model's conditional distribution without rejection."""
-        check_is_fitted(self, "net_")
-        if not self._n_classes():
-            raise ValueError("sample_for needs a model fitted with condition_on")
-        classes = class_indices(self.class_condition_, values)
-        return self._draw(len(classes), self.random_state if random_state is None else random_state, classes)
-
-    def _draw(self, n: int, seed, classes):
+    def _rows(self, n: int, seed, classes):
         with thread_limit(n):
             Z = self._sample_encoded(n, seed, classes)
         if self.image_shape_ is not None:
