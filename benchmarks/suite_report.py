@@ -248,6 +248,7 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
     if specialist:
         lines.append(f"- Advisor against synthcity's TabDDPM and ARF on C2ST: ahead in {len(specialist) - len(behind)} of {len(specialist)} "
                      "comparisons" + (f"; behind: {', '.join(behind)}" if behind else "") + ".")
+        lines += seed_spread_note({name.split(" vs ")[0] for name, lead in specialist if lead <= 0}, runs)
     lines += image_generation_check(records)
     conditioned = {r["job"]["case"]: r for r in runs if r["job"].get("target") and "error" not in r}
     gap = (conditioned.get(MLE_CASE) or {}).get("metrics", {}).get("mle_gap")
@@ -258,6 +259,45 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         lines.append(f"- Not run: {s}.")
     return lines + [""], {"c2st_wins_vs_sdv": len(wins), "c2st_losses_vs_sdv": losses,
                           "conditioned_mle_gap": {case: r.get("metrics", {}).get("mle_gap") for case, r in conditioned.items()}}
+
+
+def seed_spread_note(cases: set, runs: list[dict]) -> list[str]:
+    """Where the advisor is behind a specialist, how far one ARF fit's C2ST moves with its seed
+    alone on that case (benchmarks/bench_arf_seeds.py), and where the advisor's run and the
+    peers' single runs lie against those fits: which part of the gap is the one run's luck."""
+    path = ROOT / "benchmarks" / "results" / "arf_seeds.json"
+    if not cases or not path.exists():
+        return []
+    doc = json.loads(path.read_text())
+    lines = []
+    for case in sorted(cases):
+        settings = [r for r in doc["runs"] if r["case"] == case]
+        if not settings:
+            continue
+        parts, c2st = [], []
+        for r in settings:
+            values = [f["c2st_score"] for f in r["fits"]]
+            c2st += values
+            parts.append(f"{r['settings']} {statistics.mean(values):.3f} ± {statistics.stdev(values):.3f} "
+                         f"({min(values):.3f}-{max(values):.3f}; memorisation {statistics.mean(f['memorization_share'] for f in r['fits']):.3f})")
+        mean, low, high = statistics.mean(c2st), min(c2st), max(c2st)
+
+        def where(value: float) -> str:
+            side = "above" if value > mean else "below"
+            within = "within their range" if low <= value <= high else f"{side} their range"
+            return f"{100 * abs(value - mean):.1f} points {side} their mean, {within}"
+
+        placed = [f"{p['job']['tool']}'s {p['value']:.3f} {where(p['value'])}" for p in runs
+                  if p["job"]["case"] == case and p["job"]["kind"] == "peer" and not p["job"]["tool"].startswith("sdv_")
+                  and p.get("value") is not None]
+        adv = next((r for r in runs if r["job"]["case"] == case and r["job"]["kind"] == "advisor" and not r["job"].get("target")
+                    and r.get("value") is not None), None)
+        if adv is not None:
+            placed.insert(0, f"the advisor's run ({adv.get('family')}) {adv['value']:.3f} {where(adv['value'])}")
+        lines.append(f"- Why behind on {case}: one fit of the advisor's ARF moves with its seed alone; over {len(settings[0]['fits'])} seeds "
+                     f"(held-out real rows' memorisation {settings[0]['fits'][0]['memorization_share_test']:.3f}): {'; '.join(parts)} "
+                     f"(benchmarks/results/arf_seeds.md). Against those fits: {'; '.join(placed)}.")
+    return lines
 
 
 def image_generation_check(records: list[dict]) -> list[str]:
