@@ -261,11 +261,11 @@ def generation(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
                           "conditioned_mle_gap": {case: r.get("metrics", {}).get("mle_gap") for case, r in conditioned.items()}}
 
 
-def seed_spread_note(cases: set, runs: list[dict]) -> list[str]:
+def seed_spread_note(cases: set, runs: list[dict], path: Path | None = None) -> list[str]:
     """Where the advisor is behind a specialist, how far one ARF fit's C2ST moves with its seed
     alone on that case (benchmarks/bench_arf_seeds.py), and where the advisor's run and the
     peers' single runs lie against those fits: which part of the gap is the one run's luck."""
-    path = ROOT / "benchmarks" / "results" / "arf_seeds.json"
+    path = path or ROOT / "benchmarks" / "results" / "arf_seeds.json"
     if not cases or not path.exists():
         return []
     doc = json.loads(path.read_text())

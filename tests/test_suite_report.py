@@ -216,3 +216,20 @@ def test_the_c2st_rows_give_back_the_scorers_value_and_tell_a_tie_from_a_lead():
     points = lambda best, other: 100 * (best - other)  # noqa: E731
     assert oracle_rows.tied_with_best(close, also_close, points)[0]
     assert not oracle_rows.tied_with_best(close, far, points)[0]
+
+
+def test_a_gap_to_a_specialist_is_placed_against_the_seed_spread(report, tmp_path):
+    module = report([])
+    fits = [{"seed": i, "c2st_score": v, "memorization_share": 0.55, "memorization_share_test": 0.52} for i, v in enumerate((0.90, 0.92, 0.94))]
+    spread = tmp_path / "arf_seeds.json"
+    spread.write_text(json.dumps({"seeds": 3, "runs": [{"case": "gen_fair", "settings": "family defaults", "params": {}, "fits": fits}]}))
+    runs = [record("advisor", "gen_fair", 60.0, {"guidance": "none"}, family="arf", value=0.91),
+            record("peer", "gen_fair", 60.0, {"tool": "synthcity_arf"}, protocol=None, value=0.96),
+            record("peer", "gen_fair", 60.0, {"tool": "sdv_tvae"}, protocol=None, value=0.10)]
+    [line] = module.seed_spread_note({"gen_fair"}, runs, spread)
+    assert "0.920 ± 0.020 (0.900-0.940" in line
+    assert "the advisor's run (arf) 0.910 1.0 points below their mean, within their range" in line
+    assert "synthcity_arf's 0.960 4.0 points above their mean, above their range" in line
+    assert "sdv_tvae" not in line  # SDV has its own comparison
+    assert module.seed_spread_note({"gen_ring8"}, runs, spread) == []
+    assert module.seed_spread_note({"gen_fair"}, runs, tmp_path / "missing.json") == []
