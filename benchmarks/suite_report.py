@@ -425,7 +425,7 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
         "advisor's shorter training. Points: 100x for scores in [0, 1], percent of the best RMSE, 0.1 dB of PSNR.",
         "The advisor compares families on cross-validated (out-of-fold) estimates over its development rows where the folds",
         "fit in the budget (on its validation rows otherwise), each with a 90 % interval, and calls a family tied with the",
-        "fidelity leader when the interval of their difference reaches zero; among tied families the other criteria decide",
+        "fidelity leader when it is behind by less than one standard error of their difference; among tied families the other criteria decide",
         "(the calls are in the next section). Two naive policies beside it: a fixed favourite per task",
         "(" + ", ".join(f"{t}: {f}" for t, f in FAVOURITE.items()) + ") and a family drawn at random (its expected regret and",
         "hit rate). A pick whose oracle value equals the best counts as an exact hit; a pick the oracle's own test rows cannot",

@@ -152,7 +152,8 @@ def selection_protocol(task: str, splits, runs) -> dict:
         "folds": FOLDS,
         "rows": {"development": development, "validation": len(splits.valid), "test": len(splits.test)},
         "interval": "90% paired bootstrap over rows (400 draws); chunk and fold spread where a score does not split into rows",
-        "ties": "a family whose difference to the fidelity leader has a 90% interval reaching zero is tied with it; "
+        "ties": "a family behind the fidelity leader by less than one standard error of their difference (paired where "
+                "they share rows) is tied with it, the one-standard-error rule; the difference's 90% interval is reported beside it; "
                 "tied families enter the score with the leader's fidelity, so the other criteria decide",
         "per_family": by,
     }
