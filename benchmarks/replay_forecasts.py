@@ -32,9 +32,10 @@ def replayed(records: list[dict]) -> list[dict]:
         points = entry.get("checkpoints") or []
         if p["measured"] is None or not points or "training_s" not in p["forecast"]:
             continue
-        lo, hi = entry.get("fidelity_ci") or (None, None)
-        # The standard error of the last point, from its 90 % interval where it has one.
-        noise = (hi - lo) / (2 * 1.645) if lo is not None else 0.0
+        noise = p["forecast"].get("noise")
+        if noise is None:  # records made before forecasts kept it: the standard error from the 90 % interval
+            lo, hi = entry.get("fidelity_ci") or (None, None)
+            noise = (hi - lo) / (2 * 1.645) if lo is not None else 0.0
         fc = forecast([t for t, _ in points], [f for _, f in points], noise=noise, budget_s=REGRET_BUDGET,
                       training_s=p["forecast"]["training_s"])
         out.append({**p, "replay": fc})

@@ -55,6 +55,19 @@ def test_a_forecast_holds_a_power_law_curve_in_its_interval():
     assert abs(fc.fidelity - true(80.0)) < 0.05
 
 
+def test_a_flat_curve_is_forecast_flat_and_a_jump_within_the_noise_is_not_extrapolated(monkeypatch):
+    monkeypatch.setattr(forecast_module, "calibration", lambda: {"widen": 0.0})
+    seconds = [1.0, 2.0, 4.0, 8.0]
+    flat = forecast(seconds, [0.80, 0.81, 0.81, 0.81], noise=0.005, budget_s=30)
+    assert abs(flat.fidelity - 0.81) < 0.02 and flat.interval[1] - flat.interval[0] < 0.08
+    # The last point jumps by three standard errors of its measurement: a least-squares curve
+    # through it heads for 0.88 by 20x the time; the posterior weighs the flatter curves too.
+    jump = forecast([0.7, 1.4, 2.7, 3.0], [0.44, 0.486, 0.505, 0.627], noise=0.035, budget_s=30, training_s=60)
+    assert jump.fidelity < 0.8
+    assert jump.interval[0] <= 0.656 <= jump.interval[1]  # what a run of that length measured
+    assert forecast(seconds, [0.9, 0.97, 0.99, 1.0], noise=0.01, budget_s=30).interval[1] <= 1.0
+
+
 def test_the_conformal_margin_holds_its_level_of_the_distances_it_was_learned_from():
     rng = np.random.default_rng(0)
     for n in (4, 9, 17, 40):
