@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from _common import ROOT, machine
-from suite import BUDGET_PROTOCOLS, ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOL_NOTE, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS, REPEAT_SEED, TASK_PROTOCOLS, protocol_of
+from suite import BUDGET_PROTOCOLS, BUDGET_TASK_PROTOCOLS, ORACLE_FACTOR, OWN_KINDS, PROTOCOL, PROTOCOL_NOTE, PROTOCOLS, REGRET_BUDGET, REGRET_BUDGETS, REPEAT_SEED, TASK_PROTOCOLS, protocol_of
 
 SUITE = ROOT / "benchmarks" / "results" / "suite"
 RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
@@ -990,7 +990,8 @@ def render() -> tuple[str, dict]:
         f"Records: {len(records)} jobs under the current protocols ("
         + ", ".join(f"{kind} {number}" for kind, number in PROTOCOLS.items())
         + "".join(f", {kind} {number} on {task}" for (kind, task), number in TASK_PROTOCOLS.items())
-        + "".join(f", {kind} {number} at {budget:g} s" for (kind, budget), number in BUDGET_PROTOCOLS.items()) + ")"
+        + "".join(f", {kind} {number} at {budget:g} s" for (kind, budget), number in BUDGET_PROTOCOLS.items())
+        + "".join(f", {kind} {number} on {task} at {budget:g} s" for (kind, budget, task), number in BUDGET_TASK_PROTOCOLS.items()) + ")"
         + (f"; {stale} advisor, oracle and prior records of an earlier protocol are left out." if stale else "."),
         PROTOCOL_NOTE,
         "",

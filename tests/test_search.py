@@ -115,3 +115,24 @@ def test_the_refit_reserve_goes_to_the_family_the_ranking_will_likely_pick():
     assert Search.likely_winner(weighted, [slow, fast]) is fast
     unweighted = SimpleNamespace(config=SimpleNamespace(weights=None))
     assert Search.likely_winner(unweighted, [slow, fast]) is slow
+
+
+def test_the_verdict_keeps_no_time_for_folds_that_cannot_fit_in_its_share():
+    """A family whose one round of cross-validation folds costs more than the verdict's share of
+    the budget is judged on its validation rows: keeping time for those folds would end the
+    search early and leave the time unused."""
+    from advisor.families.discovery import discover
+    from advisor.judging.crossval import FOLDS
+    from advisor.judging.judge import fold_seconds, planned_seconds
+    from advisor.search import FamilyRun
+
+    registry = discover()
+    quick = FamilyRun(registry.get("linear"), best_value=0.81, fit_seconds=0.05, fit_rows=600)
+    slow = FamilyRun(registry.get("bnn"), best_value=0.81, fit_seconds=4.0, fit_rows=600)
+    for run in (quick, slow):
+        run.best_estimator, run.eval_seconds = object(), 0.05
+    n_dev = 800
+    both = planned_seconds([quick, slow], "classify", n_dev, 200, 30.0)
+    assert both == pytest.approx(FOLDS * (fold_seconds(quick, n_dev) + fold_seconds(slow, n_dev)))
+    capped = planned_seconds([quick, slow], "classify", n_dev, 200, 30.0, cap=9.0)
+    assert capped == pytest.approx(FOLDS * fold_seconds(quick, n_dev))

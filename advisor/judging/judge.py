@@ -54,14 +54,20 @@ def cv_applies(task: str, n_dev: int) -> bool:
     return task in PREDICTION_TASKS and 2 * FOLDS <= n_dev <= MAX_CV_ROWS
 
 
-def planned_seconds(runs, task: str, n_dev: int, n_valid: int, budget_s: float) -> float:
+def planned_seconds(runs, task: str, n_dev: int, n_valid: int, budget_s: float, cap: float = math.inf) -> float:
     """What the verdict is expected to take: folds of the candidates, re-scoring of the others,
     and scoring the checkpoints of runs cut by their deadline for the forecast (one chunk each,
-    checkpoint_context; no more than the forecast's share of the budget)."""
+    checkpoint_context; no more than the forecast's share of the budget).
+
+    `cap` is the most the search keeps for the verdict: a candidate whose one round of folds
+    costs more will not be cross-validated (the verdict starts a round only where it fits) and
+    is judged on its validation rows at no extra cost, so keeping time for its folds would only
+    end the search early for nothing."""
     checkpoints = sum(MAX_CHECKPOINTS * r.eval_seconds for r in runs if r.best_estimator is not None and budget_limited(r.best_curve))
     checkpoints = min(checkpoints, FORECAST_SHARE * budget_s)
     if cv_applies(task, n_dev):
-        return checkpoints + sum(FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid))
+        rounds = [FOLDS * fold_seconds(r, n_dev) for r in candidates(runs, n_valid)]
+        return checkpoints + sum(s for s in rounds if s <= cap)
     if task in RESCORED_TASKS:
         chunks = 2 if task == "generate" else 1
         return checkpoints + sum(chunks * r.eval_seconds for r in candidates(runs, n_valid))

@@ -89,8 +89,8 @@ class Search(TrialRunner, StudyStore):
         scoring = sum(r.eval_seconds for r in ok) * 1.5
         verdict = 0.0
         if self.first_trials_done:  # every family's first trial comes before the verdict's folds
-            verdict = planned_seconds(ok, self.config.task, len(self.splits.development), len(self.X_valid), self.end - self.start)
-            verdict = min(verdict, VERDICT_SHARE * (self.end - self.start))
+            cap = VERDICT_SHARE * (self.end - self.start)
+            verdict = min(planned_seconds(ok, self.config.task, len(self.splits.development), len(self.X_valid), self.end - self.start, cap), cap)
         return scoring + verdict + 1.5 * self.refit_seconds(self.likely_winner(ok)) + 0.5
 
     def refit_seconds(self, run: FamilyRun | None) -> float:
