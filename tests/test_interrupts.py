@@ -16,6 +16,14 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 
 
+def _default_signal_handling():
+    """The child starts with the default signal handling, whatever the test run inherited: a
+    suite started in the background (nohup, a CI runner) ignores SIGINT, and a process started
+    with SIGINT ignored rightly keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
 def test_signal_saves_the_ranking_so_far(tmp_path, csv_path, sig, code):
     out = tmp_path / "partial.json"
@@ -31,6 +39,7 @@ def test_signal_saves_the_ranking_so_far(tmp_path, csv_path, sig, code):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_signal_handling,
     )
     # Wait until the slow family has finished its first trial, then signal mid-search.
     deadline = time.monotonic() + 60
