@@ -263,3 +263,27 @@ def test_a_longer_horizon_forecasts_further_along_a_rising_curve():
     assert near.training_s == pytest.approx(20.0) and far.training_s == pytest.approx(100.0)
     assert far.fidelity > near.fidelity > rising[-1]
     assert far.to_dict()["training_s"] == 100.0
+
+
+def test_iterative_classic_models_report_how_their_training_ended():
+    """Boosting iterations and EM are learning curves too: the mixture's EM says it converged
+    (more budget buys it trials, not training), and boosting stopped early says so."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from advisor.judging.curves import budget_limited, converged, trial_curve
+    from advisor_plugins.classic.estimators import GaussianMixtureGenerator
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=list("abc"))
+    for condition in (None, "group"):
+        frame = X.assign(group=np.where(X["a"] > 0, "hi", "lo")) if condition else X
+        mixture = GaussianMixtureGenerator(n_components=3, condition_on=condition, random_state=0).fit(frame)
+        curve = trial_curve([], mixture, fit_seconds=0.2)
+        assert curve["resource"] == "iteration" and curve["stopped_by"] == "converged"
+        assert len(curve["epochs"]) == mixture.n_iter_ and curve["seconds"][-1] == 0.2
+        assert converged(curve) and not budget_limited(curve)
+    y = (X["a"] + X["b"] > 0).astype(int)
+    boosted = HistGradientBoostingClassifier(max_iter=500, early_stopping=True, random_state=0).fit(X, y)
+    curve = trial_curve([], boosted)
+    assert curve["stopped_by"] == "early_stopped" and len(curve["validation_score"]) == boosted.n_iter_
+    assert trial_curve([], GaussianMixtureGenerator.__new__(GaussianMixtureGenerator)) is None  # unfitted: no curve

@@ -78,6 +78,16 @@ class GaussianMixtureGenerator(_ImageAware, BaseEstimator):
         """The mixture of an unconditioned model (the first value's for a conditioned one)."""
         return self.groups_[0][2]
 
+    # EM's record, read by the search as this trial's learning curve (advisor.judging.curves):
+    # the iterations of the slowest mixture, and whether every mixture converged.
+    @property
+    def n_iter_(self) -> int:
+        return max(int(gmm.n_iter_) for _, _, gmm in self.groups_)
+
+    @property
+    def converged_(self) -> bool:
+        return all(bool(gmm.converged_) for _, _, gmm in self.groups_)
+
     def sample(self, n, random_state=None):
         check_is_fitted(self, "groups_")
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
