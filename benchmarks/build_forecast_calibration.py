@@ -29,7 +29,8 @@ def build(records: list[dict]) -> dict:
     records = [r for r in records if not r["job"].get("seed")]
     pairs = [p for p in replay_forecasts.replayed(records) if p["replay"].model_interval is not None]
     distances = [outside_distance(p["replay"].model_interval, p["measured"]) for p in pairs]
-    protocols = sorted({suite_report.advisor_run(suite_report.index(records), p["case"], REGRET_BUDGET)["job"]["protocol"] for p in pairs})
+    idx = suite_report.index(records)
+    protocols = sorted({suite_report.advisor_run(idx, p["case"], REGRET_BUDGET)["job"]["protocol"] for p in pairs})
     return {
         "built_by": "python benchmarks/build_forecast_calibration.py",
         "source": (f"benchmarks/results/suite/records.jsonl: the advisor's {REGRET_BUDGET:g} s runs "

@@ -108,7 +108,6 @@ class Forecast:
     fidelity: float | None = None
     interval: tuple[float, float] | None = None
     reason: str | None = None
-    models: dict | None = None
     training_s: float | None = None
     model_interval: tuple[float, float] | None = None  # before the conformal margin
     noise: float | None = None  # the standard error of one fidelity measurement the fit assumed
@@ -125,8 +124,6 @@ class Forecast:
             out["model_interval"] = [round(self.model_interval[0], 4), round(self.model_interval[1], 4)]
         if self.noise is not None:
             out["noise"] = round(self.noise, 4)
-        if self.models:
-            out["models"] = {k: round(v, 4) for k, v in self.models.items()}
         return out
 
 
@@ -150,23 +147,24 @@ def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, b
     x = t / scale  # the last checkpoint at 1: the curve is extrapolated to `reach`
     reach = factor if training_s is None else max(training_s / scale, 1.0)
     target.training_s = scale * reach
+    from scipy.special import ndtr
+
     sigma = max(float(noise), NOISE_FLOOR)
     target.noise = sigma
     values, weights = power_law_posterior(x, f, sigma, reach)
+    held = weights > 1e-9  # curves the points rule out carry no weight worth the arithmetic
+    values, weights = values[held], weights[held] / weights[held].sum()
     centre = weighted_quantile(values, weights, 0.5)
     # The interval is for the measurement that will check the forecast: the posterior's spread
     # with that measurement's own noise added (a mixture of normals around the posterior's values).
-    held = weights > 1e-9  # curves the points rule out carry no weight worth the arithmetic
-    values, weights = values[held], weights[held] / weights[held].sum()
     grid = np.linspace(-0.25, 1.25, 1501)  # steps of 0.001
-    cdf = _normal_cdf((grid[:, None] - values[None, :]) / sigma) @ weights
+    cdf = ndtr((grid[:, None] - values[None, :]) / sigma) @ weights
     tail = (1 - LEVEL) / 2
     lo, hi = float(grid[np.searchsorted(cdf, tail)]), float(grid[min(np.searchsorted(cdf, 1 - tail), len(grid) - 1)])
     margin = calibration()["widen"]
     target.fidelity = float(np.clip(centre, 0.0, 1.0))
     target.model_interval = (float(np.clip(lo, 0.0, 1.0)), float(np.clip(hi, 0.0, 1.0)))
     target.interval = (float(np.clip(lo - margin, 0.0, 1.0)), float(np.clip(hi + margin, 0.0, 1.0)))
-    target.models = {"no further gain": float(f[-1]), "power law, posterior median": target.fidelity}
     return target
 
 
@@ -192,12 +190,6 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order])
     return float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
-
-
-def _normal_cdf(z: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
-    return ndtr(z)
 
 
 def settle_budget(curves: dict, flat: dict, budget_s: float, factors=(1.0, 2.0, 5.0, 10.0, 20.0)) -> dict:
