@@ -182,6 +182,67 @@ def test_trials_after_the_first_train_the_epochs_its_time_afforded(mixed_frame):
     assert run.last_curve["stopped_by"] == "max_epochs" and run.last_curve["epochs_from_budget"]
 
 
+class _Improving(_Epochs):
+    """A logistic regression on the numeric columns whose answers are flipped on a share of the
+    rows that shrinks with the epochs trained (the same rows, fewer of them): more epochs, a
+    better model, as a deep family's learning curve promises."""
+
+    def _train(self, X, y):
+        from sklearn.linear_model import LogisticRegression
+
+        super()._train(X, y)
+        self.model_ = LogisticRegression().fit(X[["a", "b"]].fillna(0), np.asarray(y).astype(str))
+
+    def predict(self, X):
+        pred = self.model_.predict(X[["a", "b"]].fillna(0))
+        flipped = np.abs(np.asarray(X["a"].fillna(0), dtype=float) * 1000) % 1 < np.exp(-self.history_.epochs / 20)
+        other = np.where(pred == self.model_.classes_[0], self.model_.classes_[1], self.model_.classes_[0])
+        return np.where(flipped, other, pred)
+
+    def predict_proba(self, X):
+        return np.where(self.predict(X)[:, None] == self.model_.classes_[None, :], 0.9, 0.1)
+
+
+def _improving_family():
+    return fake_family(
+        "improving", _Improving, uncertainty="implicit", resource_param="max_epochs",
+        default_params=lambda self, task, profile: {"lr": 0.1, "max_epochs": 1000},
+        search_space=lambda self, trial, task, profile: {"lr": trial.suggest_float("lr", 0.01, 1.0, log=True)},
+    )
+
+
+def test_a_family_cut_short_has_its_best_configuration_trained_again_with_more_epochs(mixed_frame):
+    data = prepare(Table(mixed_frame, "test"), "classify", "label", seed=0)
+    run = FamilyRun(_improving_family())
+    search = Search(data, data.splits, [run], SearchConfig(task="classify", stall_trials=100), end=time.monotonic() + 60)
+    search.run_trial(run, 0.4)
+    epochs, first = run.resource_epochs, run.best_value
+    assert run.resource_from_deadline
+    assert search._promotion(run, left=1.5 * run.fit_seconds) is None  # twice the epochs do not fit
+    promote_to, seconds = search._promotion(run, left=30.0)
+    assert promote_to == int(3 * epochs) and seconds >= 3 * run.fit_seconds
+    search.run_trial(run, seconds, promote_to=promote_to)
+    assert run.trials[-1].params == {**run.trials[0].params, "max_epochs": promote_to}
+    assert run.best_value > first and run.best_params["max_epochs"] == promote_to and run.promotions == 1
+    # later trials are compared with it at its epochs: the new rung
+    assert run.resource_epochs == promote_to
+    search.run_trial(run, 5.0)
+    assert run.trials[-1].params["max_epochs"] == promote_to
+
+
+def test_a_promotion_that_does_not_pay_leaves_the_family_at_its_epochs(mixed_frame):
+    data = prepare(Table(mixed_frame, "test"), "classify", "label", seed=0)
+    run = FamilyRun(_epoch_family())  # the majority vote: more epochs change nothing
+    search = Search(data, data.splits, [run], SearchConfig(task="classify", stall_trials=100), end=time.monotonic() + 60)
+    search.run_trial(run, 0.4)
+    epochs, best = run.resource_epochs, run.best_estimator
+    promote_to, seconds = search._promotion(run, left=30.0)
+    search.run_trial(run, seconds, promote_to=promote_to)
+    assert run.trials[-1].params["max_epochs"] == promote_to
+    assert run.best_estimator is best and run.resource_epochs == epochs and run.promotions == 0
+    assert search._promotion(run, left=30.0) is None
+
+
 @pytest.mark.slow
 def test_a_cut_off_family_carries_its_curve_and_forecast_in_the_json(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic,diffusion")

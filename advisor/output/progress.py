@@ -37,8 +37,9 @@ class SearchProgress:
         best = event.get("best")
         best_text = f"{best:.3f}" if best is not None and math.isfinite(best) else "-"
         left = max(event.get("time_left", 0.0), 0.0)
+        trial = f"trial {event['trial'] + 1}" + (f" (best configuration, {event['promotion']} epochs)" if event.get("promotion") else "")
         if event["event"] == "trial_start":
-            text = f"{self.task}: {event['family']} · trial {event['trial'] + 1} · trials done {self.trials} · best {best_text} · {left:.0f}s left"
+            text = f"{self.task}: {event['family']} · {trial} · trials done {self.trials} · best {best_text} · {left:.0f}s left"
             if self.live is not None:
                 self.live.update(text)
             return
@@ -50,7 +51,7 @@ class SearchProgress:
         value = f" {event['value']:.3f}" if event.get("value") is not None else ""
         error = f" ({event['error']})" if event.get("error") else ""
         print(
-            f"[{self.task}] {event['family']} trial {event['trial'] + 1}: {state}{value}{error} · best {best_text} · {left:.0f}s left",
+            f"[{self.task}] {event['family']} {trial}: {state}{value}{error} · best {best_text} · {left:.0f}s left",
             file=self.stream,
             flush=True,
         )

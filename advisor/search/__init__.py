@@ -12,7 +12,9 @@ How the budget is spent (measured in benchmarks/):
    trains by epochs (`Family.resource_param`) gives every trial after the first the same number
    of epochs, as many as the first trial's time afforded, and successive halving prunes on the
    per-epoch reports, so trials are compared at equal training resource; time slices still
-   bound each trial and the whole.
+   bound each trial and the whole. When its best run was cut short by its time, the family's
+   next trial promotes it (Hyperband): the same configuration with up to three times the
+   epochs, which become the family's new equal resource if the promotion scores better.
 3. A reserve is kept for the end: the verdict (advisor.judging.judge: cross-validation, checkpoint
    scoring for the forecast), scoring on the test rows and refitting the winner on all rows.
    It is re-estimated after every trial from measured times.

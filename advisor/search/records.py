@@ -18,6 +18,11 @@ PRIOR_PULL = 1.0  # how far a full point of prior score moves a family's explora
 VERDICT_SHARE = 0.3
 CHEAP_TRIALS, CHEAP_SHARE = 8, 0.02  # trials that cost under 2 % of the budget: up to 8 before the rest
 IMPROVEMENT_ODDS = 0.9  # share of paired bootstrap draws in which a new best must beat the old
+# A family whose best training run its time cut short has that run's configuration trained again
+# with up to PROMOTION_FACTOR times the epochs (the reduction factor of the successive halving
+# pruner, advisor.search.studies), when at least MIN_PROMOTION times fit in what is left.
+PROMOTION_FACTOR, MIN_PROMOTION = 3.0, 2.0
+PROMOTION_SLACK = 1.25  # a promotion's time slice, per second its epochs took in the best run
 
 
 class StorageLost(Exception):
@@ -62,6 +67,8 @@ class FamilyRun:
     forecast: object | None = None  # advisor.judging.forecast.Forecast, where the judge made one
     resource_epochs: int | None = None  # the epochs every trial after the first gets (Family.resource_param)
     resource_from_deadline: bool = False  # ... set by what the first trial's time afforded
+    promotions: int = 0  # times the best configuration was trained again with more epochs and kept
+    promotion_failed: bool = False  # a promotion that did not beat the best: no more are tried
     selection: object | None = None  # advisor.judging.verdict.Selection, set by advisor.judging.judge
     exhausted: bool = False
     last_improvement: int = 0

@@ -2,7 +2,8 @@
 
 Families are taken cheapest first (or the prior's favourites first) for one trial each, sized
 so that what one leaves unused flows to the next; then further trials go to cheap families
-first and to one family at a time by an upper-confidence rule on the best validation fidelity,
+first and to one family at a time by an upper-confidence rule on the best validation fidelity
+(a family whose best run its time cut short gets that run trained again with more epochs),
 while a reserve for the verdict, the test rows and the final refit is kept and re-estimated.
 """
 
@@ -16,13 +17,17 @@ import numpy as np
 from advisor.criteria import EvalContext
 from advisor.data.preparation import Dataset
 from advisor.families.contract import DECLARED_UNCERTAINTY
+from advisor.judging.curves import budget_limited
 from advisor.judging.judge import planned_seconds
 from advisor.search.records import (
     CHEAP_SHARE,
     CHEAP_TRIALS,
     COST_ORDER,
+    MIN_PROMOTION,
     MIN_TRIAL_SECONDS,
     PRIOR_PULL,
+    PROMOTION_FACTOR,
+    PROMOTION_SLACK,
     VERDICT_SHARE,
     FamilyRun,
     ProgressFn,
@@ -188,6 +193,11 @@ class Search(TrialRunner, StudyStore):
             if typical > left * 1.5:
                 run.exhausted = True  # its trials no longer fit in what is left
                 continue
+            promotion = self._promotion(run, left)
+            if promotion is not None:
+                epochs, seconds = promotion
+                self.run_trial(run, seconds, promote_to=epochs)
+                continue
             self.run_trial(run, slice_s)
 
     def work(self, should_stop) -> int:
@@ -213,6 +223,31 @@ class Search(TrialRunner, StudyStore):
         except KeyboardInterrupt as exc:
             self.interrupted = exc
         return done
+
+    def _promotion(self, run: FamilyRun, left: float) -> tuple[int, float] | None:
+        """(epochs, seconds) for training the family's best configuration again with more epochs,
+        or None where that does not apply.
+
+        It applies to a family that trains by epochs (`Family.resource_param`) whose best run
+        stopped for want of time (advisor.judging.curves.budget_limited): a new configuration at
+        the same few epochs is a draw from the search space, mostly a random one while the
+        sampler has seen few trials, while the best one trained longer is what the deep families'
+        learning curves say pays (the promotion of Hyperband's successive halving, Li et al.,
+        2018). It gets up to PROMOTION_FACTOR times the epochs, as many as fit in what is left
+        after scoring, and none when fewer than MIN_PROMOTION times fit.
+        """
+        name = getattr(run.family, "resource_param", None)
+        curve = run.best_curve or {}
+        if not name or run.promotion_failed or run.best_params is None or not run.fit_seconds or not budget_limited(curve):
+            return None
+        trained = len(curve.get("epochs") or [])
+        if trained < 1:
+            return None
+        room = left - 2 * run.eval_seconds  # the promotion's scoring and, later, its scoring on the test rows
+        factor = min(PROMOTION_FACTOR, room / (PROMOTION_SLACK * run.fit_seconds))
+        if factor < MIN_PROMOTION:
+            return None
+        return max(int(trained * factor), trained + 1), PROMOTION_SLACK * factor * run.fit_seconds
 
     def _scoring_ratio(self) -> float:
         """Scoring seconds per fit second, the largest seen so far (between 0.25 and 1)."""

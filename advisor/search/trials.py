@@ -103,13 +103,20 @@ class TrialRunner:
                 return value > run.best_objective and float(np.mean(a > b)) >= IMPROVEMENT_ODDS
         return value > run.best_objective + margin
 
-    def run_trial(self, run: FamilyRun, seconds: float) -> TrialRecord:
+    def run_trial(self, run: FamilyRun, seconds: float, promote_to: int | None = None) -> TrialRecord:
+        """One trial of `run` within `seconds` of training; with `promote_to`, a promotion: the
+        best configuration trained again with that many epochs (`promote`)."""
         import optuna
 
         from advisor.search.storage import Heartbeat
 
+        resource_before = run.resource_epochs
         try:
             study = self._study(run)
+            if promote_to is not None:
+                name = run.family.resource_param
+                study.enqueue_trial({k: v for k, v in run.best_params.items() if k != name})
+                run.resource_epochs = int(promote_to)
             with warnings.catch_warnings():
                 # ask() fails the stale trials of dead workers; our own Heartbeat thread beats for
                 # the running one (Optuna only does that itself inside Study.optimize).
@@ -121,12 +128,17 @@ class TrialRunner:
                 raise
             raise StorageLost(f"the storage stopped answering ({type(exc).__name__}); the search ended with the trials it had") from None
         number = trial.number
-        self.progress({"event": "trial_start", "family": run.name, "trial": len(run.trials), "time_left": self.end - time.monotonic(), "best": run.best_value})
+        self.progress({"event": "trial_start", "family": run.name, "trial": len(run.trials), "time_left": self.end - time.monotonic(), "best": run.best_value,
+                       "promotion": promote_to})
         start = time.monotonic()
+        if promote_to is not None:
+            trial.set_user_attr("promotion", True)
         try:
             with Heartbeat(self.config.storage, trial._trial_id):
+                # A promotion is not pruned: its earlier epochs repeat those of the best trial.
                 est, value, fit_s, peak, params = self._fit_and_score(
-                    run, seconds, lambda: self._trial_params(run, trial), trial, f"trial {number}"
+                    run, seconds, lambda: self._trial_params(run, trial), None if promote_to is not None else trial,
+                    f"trial {number}" + (" (promotion)" if promote_to is not None else ""),
                 )
         except optuna.TrialPruned as exc:
             self._tell(study, trial, state=optuna.trial.TrialState.PRUNED)
@@ -140,14 +152,17 @@ class TrialRunner:
         else:
             record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
             self._settle_resource(run, params)
-            self._keep_if_best(run, est, value, fit_s, peak, params, self.margin)
+            self._keep_if_best(run, est, value, fit_s, peak, params, 0.0 if promote_to is not None else self.margin)
             self._record_fidelity(trial, value)
             self._tell(study, trial, objective(self.config.task, run.last_eval))
+        if promote_to is not None:
+            self._settle_promotion(run, est if record.state == "complete" else None, resource_before)
         run.trials.append(record)
         run.seen.add(number)
         if not params_left(run, self.config):
             run.exhausted = True
-        self.progress({"event": "trial_end", "family": run.name, "trial": len(run.trials) - 1, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error})
+        self.progress({"event": "trial_end", "family": run.name, "trial": len(run.trials) - 1, "state": record.state, "value": record.value, "best": run.best_value, "time_left": self.end - time.monotonic(), "error": record.error,
+                       "promotion": promote_to})
         return record
 
     def _trial_params(self, run: FamilyRun, trial) -> dict:
@@ -176,6 +191,19 @@ class TrialRunner:
             run.resource_from_deadline = True
         else:
             run.resource_epochs = int(params[name])
+
+    def _settle_promotion(self, run: FamilyRun, est, resource_before: int | None) -> None:
+        """After a promotion: kept, later trials get the epochs it reached (a new rung, where
+        trials are again compared at equal resource); not kept, the family stays at its old rung
+        and is not promoted again (more epochs did not help its best configuration)."""
+        if est is not None and run.best_estimator is est:
+            run.promotions += 1
+            curve = run.best_curve or {}
+            if curve.get("stopped_by") == "deadline" and curve.get("epochs"):
+                run.resource_epochs = len(curve["epochs"])
+        else:
+            run.resource_epochs = resource_before
+            run.promotion_failed = True
 
     def probe_growth(self, run: FamilyRun, seconds: float) -> None:
         """Fit the best parameters on a quarter of the rows to measure how cost grows with size.
