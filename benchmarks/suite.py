@@ -84,15 +84,17 @@ GENERATION_BUDGET = 60.0
 # 19 (advisor, classify and regress, every budget): the search keeps no time for the verdict's
 # folds of a family whose one round of folds cannot fit in the verdict's share (it was judged on
 # its validation rows anyway), so such runs search longer instead of ending early.
+# 20 (advisor, 30 s and 60 s): a family whose best run its time cut short is promoted (its best
+# configuration trained again with up to 3x the epochs, advisor.search.scheduler); the 120 s
+# prediction runs are kept from protocol 19 (not run again).
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
-PROTOCOL = 9
+PROTOCOL = 20
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 4}
-TASK_PROTOCOLS = {("oracle", "generate"): 6, ("advisor", "generate"): 16,  # where one task of a kind measures something new
-                  ("advisor", "classify"): 19, ("advisor", "regress"): 19}
-BUDGET_PROTOCOLS = {("advisor", 30.0): 18}  # where the runs of one budget measure something new (before the task's rule)
-BUDGET_TASK_PROTOCOLS = {("advisor", 30.0, "classify"): 19, ("advisor", 30.0, "regress"): 19}  # one budget of one task (first of all)
+TASK_PROTOCOLS = {("oracle", "generate"): 6}  # where one task of a kind measures something new
+BUDGET_PROTOCOLS = {("advisor", 120.0): 19}  # where the runs of one budget measure something new (before the task's rule)
+BUDGET_TASK_PROTOCOLS = {}  # one budget of one task (first of all)
 # What a reader of the report must know about how the current advisor protocol was run.
-PROTOCOL_NOTE = ("The advisor runs of protocol 9 (18 at 30 s, 16 on the generation cases at 60 s, 19 on the prediction cases at every budget) load every built-in plugin, arf included; the oracle ran every family "
+PROTOCOL_NOTE = ("The advisor runs of protocol 20 (19 for the prediction cases at 120 s) load every built-in plugin, arf included; the oracle ran every family "
                  "the advisor could pick, arf among them (protocol 6 on the generation cases, 4 on the others).")
 OWN_KINDS = tuple(PROTOCOLS)
 SLACK_S = 180  # a job killed this long past its budget is recorded as a timeout
