@@ -155,12 +155,18 @@ def recommend(
     if ok_entries:
         best_name = ok_entries[0]["family"]
         best_run = next(r for r in search.runs if r.name == best_name)
+        # The test rows score the search's models, so they come before the refit, leaving the
+        # refit its expected time: a winner cut short by its deadline refits for as long as the
+        # budget allows, which would otherwise leave the ranking without its test figures.
+        refit_needs = search.refit_seconds(best_run) + (best_run.eval_seconds if task in ("generate", "denoise") else 0.0)
+        if interrupted is not None or time.monotonic() + refit_needs > finish_by:
+            refit_needs = 0.0  # no refit will be made: the test rows may take the time
+        _report_on_test(search, dataset, splits, config, finish_by - refit_needs, entries, run_warnings)
         if interrupted is None:
-            estimator = _refit(best_run, dataset, config, end, float(budget), finish_by, run_warnings)
+            estimator = _refit(best_run, dataset, config, search.refit_seconds(best_run), float(budget), finish_by, run_warnings)
         else:
             estimator = best_run.best_estimator
         estimator = decided(estimator, best_run.selection, task)
-        _report_on_test(search, dataset, splits, config, finish_by, entries, run_warnings)
         if task in ("generate", "denoise") and interrupted is None:
             previews = _previews(task, best_run, dataset, splits, noise_std, seed, finish_by, run_warnings)
     elif interrupted is not None:
@@ -273,8 +279,9 @@ def _previews(task, run, dataset, splits, noise_std, seed, finish_by, run_warnin
         return {}
 
 
-def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, finish_by: float, run_warnings: list[str]):
-    """Refit the winner on all rows when the time left allows; else keep the search model.
+def _refit(run: FamilyRun, dataset, config, estimate: float, budget_s: float, finish_by: float, run_warnings: list[str]):
+    """Refit the winner on all rows when the time left allows for its `estimate` (seconds,
+    Search.refit_seconds); else keep the search model.
 
     The refit's training loop stops at `finish_by` (less the time the previews need) and a
     watchdog stops a fit that ignores it shortly after, inside the slack of the budget rule.
@@ -284,7 +291,6 @@ def _refit(run: FamilyRun, dataset, config, end: float, budget_s: float, finish_
     n_all, n_fit = len(dataset.X), max(run.fit_rows, 1)
     if n_all <= n_fit:
         return run.best_estimator
-    estimate = (run.fit_seconds or 0.0) * (n_all / n_fit) ** (run.growth_exponent or 1.0)
     after = run.eval_seconds if config.task in ("generate", "denoise") else 0.0  # the previews come after
     stop_at = finish_by - after
     left = stop_at - time.monotonic()

@@ -85,8 +85,10 @@ GENERATION_BUDGET = 60.0
 # folds of a family whose one round of folds cannot fit in the verdict's share (it was judged on
 # its validation rows anyway), so such runs search longer instead of ending early.
 # 20 (advisor, 30 s and 60 s): a family whose best run its time cut short is promoted (its best
-# configuration trained again with up to 3x the epochs, advisor.search.scheduler); the 120 s
-# prediction runs are kept from protocol 19 (not run again).
+# configuration trained again with up to 3x the epochs, advisor.search.scheduler), and the test
+# rows are scored before the refit (a winner refit until the budget ends no longer leaves the
+# ranking without test figures; its refit trains that much less); the 120 s prediction runs are
+# kept from protocol 19 (not run again).
 # A kind keeps its own number so that its jobs are rerun only when what they measure changed.
 PROTOCOL = 20
 PROTOCOLS = {"advisor": PROTOCOL, "prior": 3, "oracle": 4}

@@ -32,6 +32,24 @@ def test_slow_scoring_on_held_out_rows_keeps_the_budget_rule(mixed_frame, monkey
     assert any("slow_scoring could not be scored" in w for w in rec.warnings)
 
 
+def test_a_winner_refit_to_the_end_of_the_budget_leaves_the_test_figures_their_time(mixed_frame, monkeypatch):
+    """The test rows are scored with the search's models, so they are scored before the refit: a
+    winner whose refit trains until the budget runs out no longer leaves the ranking without them."""
+    monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic")
+    monkeypatch.setenv("ADVISOR_PLUGIN_MODULES", "fake_plugins.trains_to_deadline")
+    # Its refit is expected to take a moment (as the search's run on fewer rows promised), and
+    # then trains until the budget runs out, as a deep family's does.
+    monkeypatch.setattr(Search, "refit_seconds", lambda self, run: 0.3 if run is not None else 0.0)
+    budget = 6.0
+    start = time.monotonic()
+    rec = advisor.recommend(mixed_frame, task="classify", target="label", budget=budget, storage=None, families="trains_to_deadline")
+    assert time.monotonic() - start <= budget + 5.0
+    entry = rec.ranking_entries[0]
+    assert entry["family"] == "trains_to_deadline" and entry["converged"] is False
+    assert "balanced_accuracy" in entry["metrics"]["test"]
+    assert not any("could not be scored" in w for w in rec.warnings)
+
+
 class _Counted(MajorityVote):
     """Fits at once; says its training was cut by the deadline when told to."""
 
