@@ -152,7 +152,7 @@ class TrialRunner:
         else:
             record = TrialRecord(number, params, "complete", value, time.monotonic() - start)
             self._settle_resource(run, params)
-            self._keep_if_best(run, est, value, fit_s, peak, params, 0.0 if promote_to is not None else self.margin)
+            self._keep_if_best(run, est, value, fit_s, peak, params, self.margin)
             self._record_fidelity(trial, value)
             self._tell(study, trial, objective(self.config.task, run.last_eval))
         if promote_to is not None:
@@ -193,9 +193,10 @@ class TrialRunner:
             run.resource_epochs = int(params[name])
 
     def _settle_promotion(self, run: FamilyRun, est, resource_before: int | None) -> None:
-        """After a promotion: kept, later trials get the epochs it reached (a new rung, where
-        trials are again compared at equal resource); not kept, the family stays at its old rung
-        and is not promoted again (more epochs did not help its best configuration)."""
+        """After a promotion: kept (it beat the best by more than noise, as any new best must: at
+        several times the training cost, a gain within noise is not worth it), later trials get
+        the epochs it reached (a new rung, where trials are again compared at equal resource);
+        not kept, the family stays at its old rung and is not promoted again."""
         if est is not None and run.best_estimator is est:
             run.promotions += 1
             curve = run.best_curve or {}
