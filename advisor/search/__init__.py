@@ -14,7 +14,8 @@ How the budget is spent (measured in benchmarks/):
    per-epoch reports, so trials are compared at equal training resource; time slices still
    bound each trial and the whole. When its best run was cut short by its time, the family's
    next trial promotes it (Hyperband): the same configuration with up to three times the
-   epochs, which become the family's new equal resource if the promotion scores better.
+   epochs, which become the family's new equal resource if the promotion beats the best by
+   more than noise.
 3. A reserve is kept for the end: the verdict (advisor.judging.judge: cross-validation, checkpoint
    scoring for the forecast), scoring on the test rows and refitting the winner on all rows.
    It is re-estimated after every trial from measured times.

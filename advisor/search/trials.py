@@ -105,7 +105,8 @@ class TrialRunner:
 
     def run_trial(self, run: FamilyRun, seconds: float, promote_to: int | None = None) -> TrialRecord:
         """One trial of `run` within `seconds` of training; with `promote_to`, a promotion: the
-        best configuration trained again with that many epochs (`promote`)."""
+        best configuration trained again with that many epochs (advisor.search.scheduler's
+        `Search._promotion` says when, and `_settle_promotion` what follows)."""
         import optuna
 
         from advisor.search.storage import Heartbeat
