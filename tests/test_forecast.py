@@ -107,6 +107,20 @@ def test_the_shipped_margin_is_read_and_a_missing_file_means_none(monkeypatch, t
         forecast_module.calibration.cache_clear()
 
 
+def test_a_warm_up_at_the_start_of_the_curve_is_not_extrapolated(monkeypatch):
+    """A network whose first epoch barely moves (0.00, then 0.26, 0.54, 0.56: faster before it
+    slows) is not a power law from its first point; fitted through it, the curve heads for 0.88
+    where a run of twenty times the training measured 0.54-0.56."""
+    monkeypatch.setattr(forecast_module, "calibration", lambda: {"widen": 0.0})
+    fc = forecast([1.13, 2.26, 4.46, 5.86], [0.002, 0.256, 0.543, 0.561], noise=0.01, budget_s=30, training_s=99.7)
+    assert 0.56 <= fc.fidelity < 0.65
+    # with fewer than three checkpoints past the warm-up, no forecast, and the reason why
+    early = forecast([1.0, 2.0, 4.0, 8.0], [0.0, 0.05, 0.2, 0.5], noise=0.01, budget_s=30)
+    assert early.fidelity is None and "warm-up" in early.reason
+    # a curve that slows from its first point is fitted whole, as before
+    assert forecast_module.warm_up_end(np.array([1.0, 2.0, 4.0, 8.0]), np.array([0.5, 0.6, 0.65, 0.67]), 0.01) == 0
+
+
 def test_no_forecast_without_enough_checkpoints():
     fc = forecast([3.0, 6.0], [0.5, 0.6], budget_s=30)
     assert fc.fidelity is None and "checkpoint" in fc.reason

@@ -18,7 +18,9 @@ and a Gaussian likelihood with the fidelity's own measurement noise. The forecas
 of the posterior predictive at the larger training time; its 10 % and 90 % quantiles, with the
 noise of the measurement that will check it added, are the models' interval. Curves that have
 flattened keep the asymptotes near their last points likely, so "no further gain" is one of the
-answers the posterior weighs, not a member added by hand.
+answers the posterior weighs, not a member added by hand. A power law gains less with every
+doubling of training; leading checkpoints that gain less than the ones after them are a warm-up
+(a network still near its initial output) and are left out of the fit (`warm_up_end`).
 
 The models' interval knows only the curve of one short training run; the run it forecasts is
 another search (other configurations, longer training, its own measurement), so it is widened
@@ -143,13 +145,19 @@ def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, b
     if len(t) < MIN_POINTS:
         target.reason = f"only {len(t)} checkpoint(s) of its training were scored; a forecast needs {MIN_POINTS}"
         return target
+    sigma = max(float(noise), NOISE_FLOOR)
+    start = warm_up_end(t, f, sigma)
+    if len(t) - start < MIN_POINTS:
+        target.reason = (f"its curve was still speeding up until its last checkpoints (a warm-up, which a power law does not "
+                         f"describe); a forecast needs {MIN_POINTS} checkpoints past it")
+        return target
+    t, f = t[start:], f[start:]
     scale = t[-1]
     x = t / scale  # the last checkpoint at 1: the curve is extrapolated to `reach`
     reach = factor if training_s is None else max(training_s / scale, 1.0)
     target.training_s = scale * reach
     from scipy.special import ndtr
 
-    sigma = max(float(noise), NOISE_FLOOR)
     target.noise = sigma
     values, weights = power_law_posterior(x, f, sigma, reach)
     held = weights > 1e-9  # curves the points rule out carry no weight worth the arithmetic
@@ -166,6 +174,22 @@ def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, b
     target.model_interval = (float(np.clip(lo, 0.0, 1.0)), float(np.clip(hi, 0.0, 1.0)))
     target.interval = (float(np.clip(lo - margin, 0.0, 1.0)), float(np.clip(hi + margin, 0.0, 1.0)))
     return target
+
+
+def warm_up_end(t: np.ndarray, f: np.ndarray, sigma: float) -> int:
+    """The index of the first checkpoint past the curve's warm-up.
+
+    A power law's gain per doubling of training time, a t^-alpha (1 - 2^-alpha), shrinks with
+    every doubling. Where the first checkpoints gain less per doubling than the ones after them
+    (by more than a measurement's noise), the model was still finding its feet (a network whose
+    first epoch barely moves off its initial output): such leading points are left out of the
+    fit, which they would otherwise bend towards a far-off asymptote.
+    """
+    gains = np.diff(f) / np.log2(t[1:] / t[:-1])
+    start = 0
+    while start + 1 < len(gains) and gains[start + 1] > gains[start] + sigma:
+        start += 1
+    return start
 
 
 def power_law_posterior(x: np.ndarray, f: np.ndarray, sigma: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
