@@ -173,19 +173,25 @@ class _Epochs(MajorityVote):
         self.history_ = train_epochs(lambda epoch: time.sleep(0.03) or 1.0 / (epoch + 1), int(self.max_epochs))
 
 
-def _epoch_family():
+def _epoch_family(name="epochs", make=_Epochs):
     return fake_family(
-        "epochs", _Epochs, uncertainty="implicit", resource_param="max_epochs",
+        name, make, uncertainty="implicit", resource_param="max_epochs",
         default_params=lambda self, task, profile: {"lr": 0.1, "max_epochs": 1000},
         search_space=lambda self, trial, task, profile: {"lr": trial.suggest_float("lr", 0.01, 1.0, log=True)},
     )
 
 
-def test_trials_after_the_first_train_the_epochs_its_time_afforded(mixed_frame):
-    data = prepare(Table(mixed_frame, "test"), "classify", "label", seed=0)
-    run = FamilyRun(_epoch_family())
+def _cut_short(frame, family) -> tuple[FamilyRun, Search]:
+    """A search of `family` alone whose first trial its 0.4 s deadline cut short."""
+    data = prepare(Table(frame, "test"), "classify", "label", seed=0)
+    run = FamilyRun(family)
     search = Search(data, data.splits, [run], SearchConfig(task="classify", stall_trials=100), end=time.monotonic() + 60)
     search.run_trial(run, 0.4)
+    return run, search
+
+
+def test_trials_after_the_first_train_the_epochs_its_time_afforded(mixed_frame):
+    run, search = _cut_short(mixed_frame, _epoch_family())
     first = run.trials[0]
     assert first.params["max_epochs"] == 1000 and run.last_curve["stopped_by"] == "deadline"
     epochs = run.resource_epochs
@@ -217,19 +223,8 @@ class _Improving(_Epochs):
         return np.where(self.predict(X)[:, None] == self.model_.classes_[None, :], 0.9, 0.1)
 
 
-def _improving_family():
-    return fake_family(
-        "improving", _Improving, uncertainty="implicit", resource_param="max_epochs",
-        default_params=lambda self, task, profile: {"lr": 0.1, "max_epochs": 1000},
-        search_space=lambda self, trial, task, profile: {"lr": trial.suggest_float("lr", 0.01, 1.0, log=True)},
-    )
-
-
 def test_a_family_cut_short_has_its_best_configuration_trained_again_with_more_epochs(mixed_frame):
-    data = prepare(Table(mixed_frame, "test"), "classify", "label", seed=0)
-    run = FamilyRun(_improving_family())
-    search = Search(data, data.splits, [run], SearchConfig(task="classify", stall_trials=100), end=time.monotonic() + 60)
-    search.run_trial(run, 0.4)
+    run, search = _cut_short(mixed_frame, _epoch_family("improving", _Improving))
     epochs, first = run.resource_epochs, run.best_value
     assert run.resource_from_deadline
     assert search._promotion(run, left=1.5 * run.fit_seconds) is None  # twice the epochs do not fit
@@ -245,10 +240,7 @@ def test_a_family_cut_short_has_its_best_configuration_trained_again_with_more_e
 
 
 def test_a_promotion_that_does_not_pay_leaves_the_family_at_its_epochs(mixed_frame):
-    data = prepare(Table(mixed_frame, "test"), "classify", "label", seed=0)
-    run = FamilyRun(_epoch_family())  # the majority vote: more epochs change nothing
-    search = Search(data, data.splits, [run], SearchConfig(task="classify", stall_trials=100), end=time.monotonic() + 60)
-    search.run_trial(run, 0.4)
+    run, search = _cut_short(mixed_frame, _epoch_family())  # the majority vote: more epochs change nothing
     epochs, best = run.resource_epochs, run.best_estimator
     promote_to, seconds = search._promotion(run, left=30.0)
     search.run_trial(run, seconds, promote_to=promote_to)
