@@ -185,7 +185,9 @@ def warm_up_end(t: np.ndarray, f: np.ndarray, sigma: float) -> int:
     first epoch barely moves off its initial output): such leading points are left out of the
     fit, which they would otherwise bend towards a far-off asymptote.
     """
-    gains = np.diff(f) / np.log2(t[1:] / t[:-1])
+    doublings = np.log2(t[1:] / t[:-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gains = np.where(doublings > 0, np.diff(f) / doublings, 0.0)  # two points at one time: no gain to read
     start = 0
     while start + 1 < len(gains) and gains[start + 1] > gains[start] + sigma:
         start += 1
