@@ -15,6 +15,7 @@ from advisor.data.preparation import prepare
 from advisor.data.tables import Table
 from advisor.judging import forecast as forecast_module
 from advisor.judging.forecast import conformal_widening, forecast, lone_training_seconds, outside_distance, settle_budget
+from advisor.judging.ranking import _entry as ranking_entry
 from advisor.nn.training import train_epochs
 from advisor.runtime import budget
 from advisor.search import FamilyRun, Search, SearchConfig
@@ -233,6 +234,8 @@ def test_a_family_cut_short_has_its_best_configuration_trained_again_with_more_e
     search.run_trial(run, seconds, promote_to=promote_to)
     assert run.trials[-1].params == {**run.trials[0].params, "max_epochs": promote_to}
     assert run.best_value > first and run.best_params["max_epochs"] == promote_to and run.promotions == 1
+    run.status = "ok"
+    assert ranking_entry(run, None, {}, {})["trials"]["promoted"] == 1  # the JSON says so
     # later trials are compared with it at its epochs: the new rung
     assert run.resource_epochs == promote_to
     search.run_trial(run, 5.0)

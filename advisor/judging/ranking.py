@@ -131,6 +131,7 @@ def _entry(r: FamilyRun, criteria, metrics, weights) -> dict:
             "complete": sum(t.state == "complete" for t in r.trials),
             "pruned": sum(t.state == "pruned" for t in r.trials),
             "failed": sum(t.state == "failed" for t in r.trials),
+            "promoted": r.promotions,  # promotions kept: the best configuration trained again with more epochs
             # [trial number, validation fidelity or None, state, seconds] for the search history
             "history": [[t.number, None if t.value is None else round(t.value, 5), t.state, round(t.seconds, 3)] for t in r.trials],
         },
