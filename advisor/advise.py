@@ -158,12 +158,13 @@ def recommend(
         # The test rows score the search's models, so they come before the refit, leaving the
         # refit its expected time: a winner cut short by its deadline refits for as long as the
         # budget allows, which would otherwise leave the ranking without its test figures.
-        refit_needs = search.refit_seconds(best_run) + (best_run.eval_seconds if task in ("generate", "denoise") else 0.0)
+        refit_s = search.refit_seconds(best_run)
+        refit_needs = refit_s + (best_run.eval_seconds if task in ("generate", "denoise") else 0.0)
         if interrupted is not None or time.monotonic() + refit_needs > finish_by:
             refit_needs = 0.0  # no refit will be made: the test rows may take the time
         _report_on_test(search, dataset, splits, config, finish_by - refit_needs, entries, run_warnings)
         if interrupted is None:
-            estimator = _refit(best_run, dataset, config, search.refit_seconds(best_run), float(budget), finish_by, run_warnings)
+            estimator = _refit(best_run, dataset, config, refit_s, float(budget), finish_by, run_warnings)
         else:
             estimator = best_run.best_estimator
         estimator = decided(estimator, best_run.selection, task)

@@ -24,6 +24,14 @@ from advisor.search.records import IMPROVEMENT_ODDS, FamilyRun, StorageLost, Tri
 from advisor.search.rollback import epochs_param, roll_back
 
 
+def epochs_reached_by_deadline(curve: dict | None) -> int | None:
+    """The epochs a run trained before its deadline stopped it; None where it stopped otherwise."""
+    curve = curve or {}
+    if curve.get("stopped_by") == "deadline" and curve.get("epochs"):
+        return len(curve["epochs"])
+    return None
+
+
 class TrialRunner:
     """Trials of one family at a time (a mixin of `advisor.search.Search`, which holds `config`,
     `data`, the splits' rows, `valid_ctx`, `margin`, `progress`, and the study store's methods)."""
@@ -186,9 +194,9 @@ class TrialRunner:
         name = getattr(run.family, "resource_param", None)
         if not name or run.resource_epochs is not None or name not in params:
             return
-        curve = run.last_curve or {}
-        if curve.get("stopped_by") == "deadline" and curve.get("epochs"):
-            run.resource_epochs = max(int(len(curve["epochs"])), 1)
+        reached = epochs_reached_by_deadline(run.last_curve)
+        if reached:
+            run.resource_epochs = reached
             run.resource_from_deadline = True
         else:
             run.resource_epochs = int(params[name])
@@ -200,9 +208,7 @@ class TrialRunner:
         not kept, the family stays at its old rung and is not promoted again."""
         if est is not None and run.best_estimator is est:
             run.promotions += 1
-            curve = run.best_curve or {}
-            if curve.get("stopped_by") == "deadline" and curve.get("epochs"):
-                run.resource_epochs = len(curve["epochs"])
+            run.resource_epochs = epochs_reached_by_deadline(run.best_curve) or run.resource_epochs
         else:
             run.resource_epochs = resource_before
             run.promotion_failed = True
