@@ -19,8 +19,9 @@ of the posterior predictive at the larger training time; its 10 % and 90 % quant
 noise of the measurement that will check it added, are the models' interval. Curves that have
 flattened keep the asymptotes near their last points likely, so "no further gain" is one of the
 answers the posterior weighs, not a member added by hand. A power law gains less with every
-doubling of training; leading checkpoints that gain less than the ones after them are a warm-up
-(a network still near its initial output) and are left out of the fit (`warm_up_end`).
+doubling of training; checkpoints up to a stretch that gains more than the one before it are a
+warm-up (a network still near its initial output) and are left out of the fit (`warm_up_end`);
+a curve still speeding up at its end gets no forecast, and says so (`speeding_up`).
 
 The models' interval knows only the curve of one short training run; the run it forecasts is
 another search (other configurations, longer training, its own measurement), so it is widened
@@ -113,6 +114,7 @@ class Forecast:
     training_s: float | None = None
     model_interval: tuple[float, float] | None = None  # before the conformal margin
     noise: float | None = None  # the standard error of one fidelity measurement the fit assumed
+    speeding_up: bool = False  # no forecast: the curve was still in its warm-up at its last checkpoints
 
     def to_dict(self) -> dict:
         out = {"budget_s": round(self.budget_s, 1)}
@@ -120,6 +122,8 @@ class Forecast:
             out["training_s"] = round(self.training_s, 1)
         if self.fidelity is None:
             out["reason"] = self.reason
+            if self.speeding_up:
+                out["speeding_up"] = True
             return out
         out.update(fidelity=round(self.fidelity, 4), interval=[round(self.interval[0], 4), round(self.interval[1], 4)])
         if self.model_interval is not None:
@@ -146,8 +150,11 @@ def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, b
         target.reason = f"only {len(t)} checkpoint(s) of its training were scored; a forecast needs {MIN_POINTS}"
         return target
     sigma = max(float(noise), NOISE_FLOOR)
-    start = warm_up_end(t, f, sigma)
+    # Whether the curve speeds up is a test of the measurements themselves: their own standard
+    # error where it is known, not the floor that keeps the fit from taking them as exact.
+    start = warm_up_end(t, f, float(noise) if noise > 0 else sigma)
     if len(t) - start < MIN_POINTS:
+        target.speeding_up = True
         target.reason = (f"its curve was still speeding up until its last checkpoints (a warm-up, which a power law does not "
                          f"describe); a forecast needs {MIN_POINTS} checkpoints past it")
         return target
@@ -180,18 +187,23 @@ def warm_up_end(t: np.ndarray, f: np.ndarray, sigma: float) -> int:
     """The index of the first checkpoint past the curve's warm-up.
 
     A power law's gain per doubling of training time, a t^-alpha (1 - 2^-alpha), shrinks with
-    every doubling. Where the first checkpoints gain less per doubling than the ones after them
-    (by more than a measurement's noise), the model was still finding its feet (a network whose
-    first epoch barely moves off its initial output): such leading points are left out of the
-    fit, which they would otherwise bend towards a far-off asymptote.
+    every doubling. Wherever a stretch of the curve gains more per doubling than the stretch
+    before it, by more than one standard error of that difference (each checkpoint measured with
+    noise `sigma`; a short stretch reads its gain less surely than a long one), the model was
+    still finding its feet there (a network whose first epochs barely move off its initial output,
+    a generator whose samples only start to take shape): the checkpoints up to that speed-up are
+    left out of the fit, which they would otherwise bend towards a far-off asymptote. A curve
+    still speeding up at its end leaves too few points to fit, and so no forecast.
     """
     doublings = np.log2(t[1:] / t[:-1])
     with np.errstate(divide="ignore", invalid="ignore"):
         gains = np.where(doublings > 0, np.diff(f) / doublings, 0.0)  # two points at one time: no gain to read
-    start = 0
-    while start + 1 < len(gains) and gains[start + 1] > gains[start] + sigma:
-        start += 1
-    return start
+        inverse = np.where(doublings > 0, 1.0 / doublings, np.inf)
+    # gain[i+1] - gain[i] = f[i+2]/d[i+1] - f[i+1] (1/d[i+1] + 1/d[i]) + f[i]/d[i]
+    before, after = inverse[:-1], inverse[1:]
+    error = sigma * np.sqrt(after**2 + (after + before) ** 2 + before**2)
+    speed_ups = np.flatnonzero(gains[1:] - gains[:-1] > error)
+    return int(speed_ups[-1]) + 1 if len(speed_ups) else 0
 
 
 def power_law_posterior(x: np.ndarray, f: np.ndarray, sigma: float, reach: float) -> tuple[np.ndarray, np.ndarray]:

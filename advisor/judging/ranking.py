@@ -218,12 +218,16 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
 
 def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
     """Families cut off by their deadline whose forecast at a larger budget clears the winner
-    (the interval's lower end above the winner's fidelity); the recommendation stays the best
-    model at this budget."""
+    (the interval's lower end above the winner's fidelity), and those cut off while still
+    speeding up, which no forecast can place; the recommendation stays the best model at this
+    budget."""
     lines = []
     target = best["criteria"]["fidelity"]
     for e in scored:
         fc = e.get("forecast") or {}
+        if e is not best and e.get("converged") is False and fc.get("speeding_up"):
+            lines.append(_speeding_up_sentence(e, fid))
+            continue
         if e is best or e.get("converged") is not False or "interval" not in fc:
             continue
         lo, hi = fc["interval"]
@@ -248,6 +252,19 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
         lines.append(f"{best['family']} was still improving when its time ran out: run alone with {fc['budget_s']:.0f} s it is expected to "
                      f"reach {fid} {fc['fidelity']:.2f} ({fc['interval'][0]:.2f}-{fc['interval'][1]:.2f}).")
     return lines
+
+
+def _speeding_up_sentence(entry: dict, fid: str) -> str:
+    """A family cut off while its curve still gained more with each doubling of training: no
+    curve fitted to such a start says where it ends, so the advice is to run it longer, not a number."""
+    curve, fc = entry.get("curve") or {}, entry["forecast"]
+    points = curve.get("checkpoints") or []
+    ran = (curve.get("seconds") or [None])[-1]
+    text = f"{entry['family']} was still speeding up when {f'its {ran:.0f} s' if ran else 'its time'} ran out"
+    if len(points) >= 2:
+        text += f" ({fid} {points[-2][1]:.2f} at {points[-2][0]:.0f} s of training, {points[-1][1]:.2f} at {points[-1][0]:.0f} s)"
+    return (text + f"; a curve still in its warm-up says nothing yet of where it ends: run it alone with a larger budget to see "
+            f"(--families {entry['family']} --budget {fc['budget_s']:.0f}).")
 
 
 def _measured_on(entry: dict) -> str:
