@@ -141,6 +141,10 @@ def test_the_budget_advice_follows_a_family_that_overtakes():
     assert advice["leader_then"] == "diffusion" and advice["proposed_budget_s"] > 30
     settled = settle_budget({"diffusion": (seconds, [0.70, 0.72, 0.73, 0.73], 0.01)}, {"gaussian_mixture": 0.9}, 30)
     assert settled["proposed_budget_s"] == 30 and settled["leader_then"] == "gaussian_mixture"
+    assert "speeding up" not in settled["reason"]
+    # a curve still in its warm-up cannot be placed: the advice says it may change the answer
+    unknown = settle_budget({"diffusion": (seconds, [0.0, 0.01, 0.05, 0.2], 0.01)}, {"gaussian_mixture": 0.3}, 30)
+    assert unknown["leader_then"] == "gaussian_mixture" and "diffusion was still speeding up" in unknown["reason"]
 
 
 def test_the_challengers_nearest_the_top_have_their_checkpoints_scored_first(monkeypatch):

@@ -240,7 +240,7 @@ def settle_budget(curves: dict, flat: dict, budget_s: float, factors=(1.0, 2.0, 
     the smallest multiple of `budget_s` from which the forecast leader no longer changes up to
     the largest multiple tried.
     """
-    leaders = []
+    leaders, speeding = [], set()
     for factor in factors:
         values = dict(flat)
         for name, (seconds, fidelity, noise, *lone) in curves.items():
@@ -250,6 +250,8 @@ def settle_budget(curves: dict, flat: dict, budget_s: float, factors=(1.0, 2.0, 
             training_s = lone[0](factor * budget_s) if lone else None
             fc = forecast(seconds, fidelity, noise=noise, factor=factor, budget_s=budget_s, training_s=training_s)
             values[name] = fc.fidelity if fc.fidelity is not None else fidelity[-1]
+            if fc.speeding_up:
+                speeding.add(name)
         leaders.append(max(values, key=lambda n: (values[n], n)) if values else None)
     settle = len(factors) - 1
     while settle > 0 and leaders[settle - 1] == leaders[-1]:
@@ -260,4 +262,7 @@ def settle_budget(curves: dict, flat: dict, budget_s: float, factors=(1.0, 2.0, 
     else:
         reason = (f"{leaders[-1]}, given that budget on its own, is forecast to lead from about {proposed:.0f} s on (at {budget_s:.0f} s {leaders[0]} leads); "
                   f"forecasts beyond {FACTOR:g}x the budget rest on a longer extrapolation")
+    if speeding:  # taken at their last value above, which they were still leaving fast
+        reason += (f"; {', '.join(sorted(speeding))} {'was' if len(speeding) == 1 else 'were'} still speeding up when cut off, "
+                   f"so where {'it ends' if len(speeding) == 1 else 'they end'} is not known and may change this")
     return {"proposed_budget_s": round(proposed), "leader_then": leaders[-1], "reason": reason}
