@@ -43,6 +43,28 @@ def test_modality_is_read_from_column_names(columns, shape, modality, expected_s
     assert got == modality and image_shape == expected_shape and reason
 
 
+def test_names_that_claim_an_order_the_values_do_not_show_are_warned_about():
+    """f0..f19 exported from an array of unrelated features is read as a sequence by its names
+    (the contract), but the profile says that neighbouring columns are no more alike than random
+    ones; a real signal, digits as pixels, and a modality the user forced draw no such warning."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(500, 20)), columns=[f"f{i}" for i in range(20)])
+    prof = profile_frame(table)
+    assert prof.modality == "sequence"
+    [warning] = [w for w in prof.warnings if "neighbouring columns" in w]
+    assert warning.startswith("columns f0..f19 are read as a sequence by their names") and "rename the columns" in warning
+
+    phase = rng.uniform(0, 2 * np.pi, (500, 1))
+    signal = pd.DataFrame(np.sin(np.linspace(0, 4 * np.pi, 64) + phase) + rng.normal(0, 0.1, (500, 64)),
+                          columns=[f"x{i}" for i in range(64)])
+    assert not [w for w in profile_frame(signal).warnings if "neighbouring" in w]
+    from sklearn.datasets import load_digits
+
+    digits = pd.DataFrame(load_digits().data, columns=[f"p{i}" for i in range(64)])
+    assert profile_frame(digits).modality == "image" and not [w for w in profile_frame(digits).warnings if "neighbouring" in w]
+    assert not [w for w in profile_frame(table, sequence=True).warnings if "neighbouring" in w]
+
+
 def test_forced_shape_that_does_not_fit_is_an_input_error():
     with pytest.raises(InputError, match="needs 9 pixel columns"):
         detect_modality(["a", "b"], {"a", "b"}, (3, 3))

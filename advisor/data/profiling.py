@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from advisor.data.ordering import order_evidence
 from advisor.errors import InputError
 
 PROFILE_SAMPLE_ROWS = 50_000
@@ -266,9 +267,26 @@ def profile_frame(
         values = values[np.isfinite(values).all(axis=1)]
         with np.errstate(all="ignore"):
             profile.intrinsic_dim = intrinsic_dimension(values)
+        if modality in ("image", "sequence") and image_shape is None and not sequence:
+            warning = _order_not_shown(values, shape or (seq_len,), modality, numeric_cols)
+            if warning:
+                warnings.append(warning)
     if target is not None:
         _profile_target(profile, frame[target], task)
     return profile
+
+
+def _order_not_shown(values: np.ndarray, shape: tuple[int, ...], modality: str, columns: list[str]) -> str | None:
+    """A warning where column names alone made the data an image or a sequence and neighbouring
+    columns are no more alike than random pairs (advisor.data.ordering)."""
+    with np.errstate(all="ignore"):
+        evidence = order_evidence(values, shape)
+    if evidence is None or evidence[0] > evidence[1]:
+        return None
+    kind = "an image" if modality == "image" else "a sequence"
+    return (f"columns {columns[0]}..{columns[-1]} are read as {kind} by their names, but neighbouring columns are no more "
+            f"alike than columns paired at random (mean |r| {evidence[0]:.2f} against up to {evidence[1]:.2f}): "
+            f"if the rows are a table, rename the columns so the families for tables apply")
 
 
 def _stats(s: pd.Series, kind: str) -> dict:
