@@ -696,6 +696,7 @@ def forecasts(idx: dict, records: list[dict], repeats: list[dict] = ()) -> tuple
     pairs = forecast_pairs(idx, records)
     margins = loco_margins(pairs)
     rows, errors, inside, inside_loco, spreads, made = [], [], [], [], [], 0
+    errors_to_mean = []  # against the mean of both long runs: the family's value measured with half the variance
     for p in pairs:
         case, family, fc, truth = p["case"], p["family"], p["forecast"], p["measured"]
         if "interval" not in fc:
@@ -715,6 +716,7 @@ def forecasts(idx: dict, records: list[dict], repeats: list[dict] = ()) -> tuple
         second = again.get((case, family))
         if truth is not None and second is not None:
             spreads.append(forecast_error(case, truth, second))
+            errors_to_mean.append(forecast_error(case, fc["fidelity"], (truth + second) / 2))
         word = lambda h: "inside" if h else ("outside" if h is False else "no 150 s run")  # noqa: E731
         rows.append(f"| {case} | {family} | {p['fidelity']:.3f} | {fc['fidelity']:.3f} ({fc['interval'][0]:.3f}-{fc['interval'][1]:.3f}) "
                     f"| {loco[0]:.3f}-{loco[1]:.3f} | {fmt(truth)} | {fmt(second)} | {fmt(err, 2)} | {word(hit)} / {word(hit_loco)} |")
@@ -728,7 +730,8 @@ def forecasts(idx: dict, records: list[dict], repeats: list[dict] = ()) -> tuple
         "verdict (same metric, same kind of rows). Error in points (100x for scores in [0, 1]; dB of noise removed for denoise).",
         "The forecast is the median of a Bayesian power-law fit's posterior predictive (from protocol 18 at 30 s; before, the",
         "median of a least-squares ensemble; from protocol 21 the checkpoints of a warm-up at the start of the curve, gaining",
-        "more per doubling of training than the ones before, are left out of the fit); its interval, the posterior's 10-90 %",
+        "more per doubling of training than the ones before, are left out of the fit; from protocol 22 the warm-up runs to the",
+        "curve's last speed-up, so a curve still speeding up at its end gets no forecast); its interval, the posterior's 10-90 %",
         "range with the measurement noise added,",
         "widened on each side by a split-conformal margin learned from the",
         "benchmark's forecasts (advisor/judging/forecast_calibration.json as shipped when the runs were made; rebuilt from",
@@ -760,6 +763,10 @@ def forecasts(idx: dict, records: list[dict], repeats: list[dict] = ()) -> tuple
         lines.append(f"- Two {long_budget:g} s runs of the same family (seeds 0 and {REPEAT_SEED}) lie {statistics.mean(spreads):.2f} points apart on "
                      f"average over {len(spreads)} pairs (median {statistics.median(spreads):.2f}): a forecast that hit each family's expected value "
                      f"exactly would still be about {floor:.2f} points from the one run it is checked against.")
+    if errors_to_mean:
+        summary["mae_to_mean_points"] = round(statistics.mean(errors_to_mean), 2)
+        lines.append(f"- Against the mean of both {long_budget:g} s runs, where there are two ({len(errors_to_mean)} forecasts): mean absolute error "
+                     f"{statistics.mean(errors_to_mean):.2f} points.")
     weather = advisor_run(idx, "gen_weather", REGRET_BUDGET)
     if weather and "rationale" in weather:
         said = [line for line in weather["rationale"] if "still improving" in line or line.startswith("Budget:")]
