@@ -54,3 +54,22 @@ def test_report_command_rejects_other_json(tmp_path):
     path.write_text("{}")
     result = CliRunner().invoke(main, ["report", str(path), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2 and "not an advisor result" in result.output
+
+
+def test_the_curves_chart_puts_a_forecast_at_the_training_it_is_for(monkeypatch):
+    """The chart's axis is training seconds: a forecast for 100 s of training alone sits at 100 s,
+    not at five times the last checkpoint; a curve still speeding up is labelled as having none."""
+    from advisor.output import report
+
+    monkeypatch.setattr(report, "_svg", lambda fig: fig)
+    forecast = {"budget_s": 150.0, "training_s": 100.0, "fidelity": 0.8, "interval": [0.7, 0.9]}
+    doc = {"budget_s": 30.0, "ranking": [
+        {"family": "diffusion", "criteria": {"fidelity": 0.6}, "forecast": forecast,
+         "curve": {"checkpoints": [[1.0, 0.5], [2.0, 0.55], [4.0, 0.6]]}},
+        {"family": "ebm", "criteria": {"fidelity": 0.1}, "forecast": {"budget_s": 150.0, "reason": "...", "speeding_up": True},
+         "curve": {"checkpoints": [[1.0, 0.0], [2.0, 0.01], [4.0, 0.1]]}},
+    ]}
+    left = report.curves_chart(doc).axes[0]
+    dotted = [line for line in left.lines if line.get_linestyle() == ":"]
+    assert [list(line.get_xdata()) for line in dotted] == [[4.0, 100.0]]
+    assert "ebm (still speeding up: no forecast)" in [t.get_text() for t in left.get_legend().get_texts()]

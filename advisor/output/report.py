@@ -126,9 +126,11 @@ def curves_chart(doc) -> str | None:
         points = curve.get("checkpoints") or []
         if len(points) >= 2:
             xs, ys = [p[0] for p in points], [p[1] for p in points]
-            line = left.plot(xs, ys, marker="o", markersize=3, label=e["family"])[0]
+            label = e["family"] + (" (still speeding up: no forecast)" if fc.get("speeding_up") else "")
+            line = left.plot(xs, ys, marker="o", markersize=3, label=label)[0]
             if "interval" in fc:
-                x = xs[-1] * fc["budget_s"] / max(doc.get("budget_s") or 1.0, 1e-9)
+                # at the training seconds the forecast is for (the family alone with the larger budget)
+                x = fc.get("training_s") or xs[-1] * fc["budget_s"] / max(doc.get("budget_s") or 1.0, 1e-9)
                 lo, hi = fc["interval"]
                 left.errorbar([x], [fc["fidelity"]], yerr=[[fc["fidelity"] - lo], [hi - fc["fidelity"]]], color=line.get_color(), marker="s", capsize=3)
                 left.plot([xs[-1], x], [ys[-1], fc["fidelity"]], color=line.get_color(), linestyle=":")
