@@ -321,6 +321,9 @@ def test_the_rationale_names_a_family_cut_off_while_still_speeding_up():
     [said] = _forecast_sentences(best, [best, rising], "C2ST")
     assert said.startswith("diffusion was still speeding up when its 9 s ran out (C2ST 0.02 at 5 s of training, 0.10 at 9 s)")
     assert "--families diffusion --budget 300" in said and "expected" not in said
+    # the pick itself still speeding up: the advice is the same run with a larger budget
+    [said] = _forecast_sentences(rising, [rising, best], "C2ST")
+    assert said.startswith("diffusion was still speeding up") and said.endswith("run it again with a larger budget to see (--budget 300).")
 
 
 def test_checkpoints_are_scored_in_one_chunk_with_the_last_points_folds():

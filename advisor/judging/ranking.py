@@ -225,8 +225,8 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
     target = best["criteria"]["fidelity"]
     for e in scored:
         fc = e.get("forecast") or {}
-        if e is not best and e.get("converged") is False and fc.get("speeding_up"):
-            lines.append(_speeding_up_sentence(e, fid))
+        if e.get("converged") is False and fc.get("speeding_up"):
+            lines.append(_speeding_up_sentence(e, fid, picked=e is best))
             continue
         if e is best or e.get("converged") is not False or "interval" not in fc:
             continue
@@ -254,17 +254,19 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
     return lines
 
 
-def _speeding_up_sentence(entry: dict, fid: str) -> str:
+def _speeding_up_sentence(entry: dict, fid: str, picked: bool = False) -> str:
     """A family cut off while its curve still gained more with each doubling of training: no
-    curve fitted to such a start says where it ends, so the advice is to run it longer, not a number."""
+    curve fitted to such a start says where it ends, so the advice is to run it longer, not a
+    number (the pick with a larger budget as it is; another family alone)."""
     curve, fc = entry.get("curve") or {}, entry["forecast"]
     points = curve.get("checkpoints") or []
     ran = (curve.get("seconds") or [None])[-1]
     text = f"{entry['family']} was still speeding up when {f'its {ran:.0f} s' if ran else 'its time'} ran out"
     if len(points) >= 2:
         text += f" ({fid} {points[-2][1]:.2f} at {points[-2][0]:.0f} s of training, {points[-1][1]:.2f} at {points[-1][0]:.0f} s)"
-    return (text + f"; a curve still in its warm-up says nothing yet of where it ends: run it alone with a larger budget to see "
-            f"(--families {entry['family']} --budget {fc['budget_s']:.0f}).")
+    command = f"--budget {fc['budget_s']:.0f}" if picked else f"--families {entry['family']} --budget {fc['budget_s']:.0f}"
+    return (text + f"; a curve still in its warm-up says nothing yet of where it ends: run it {'again' if picked else 'alone'} "
+            f"with a larger budget to see ({command}).")
 
 
 def _measured_on(entry: dict) -> str:
