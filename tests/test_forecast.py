@@ -124,6 +124,9 @@ def test_a_warm_up_at_the_start_of_the_curve_is_not_extrapolated(monkeypatch):
     late = forecast([1.21, 2.44, 4.87, 8.51], [0.0026, 0.0044, 0.0162, 0.0988], noise=0.022, budget_s=60, training_s=157)
     assert late.fidelity is None and late.speeding_up and late.to_dict()["speeding_up"] is True
     assert "speeding_up" not in fc.to_dict()
+    # a bootstrap's tiny standard error near the ceiling does not turn one row's noise into a speed-up
+    near_ceiling = forecast([1.0, 2.0, 4.0, 8.0], [0.990, 0.996, 0.992, 0.998], noise=0.002, budget_s=30)
+    assert near_ceiling.fidelity is not None and not near_ceiling.speeding_up
     # a curve that slows from its first point is fitted whole, as before
     assert forecast_module.warm_up_end(np.array([1.0, 2.0, 4.0, 8.0]), np.array([0.5, 0.6, 0.65, 0.67]), 0.01) == 0
 

@@ -150,9 +150,9 @@ def forecast(seconds, fidelity, *, noise: float = 0.0, factor: float = FACTOR, b
         target.reason = f"only {len(t)} checkpoint(s) of its training were scored; a forecast needs {MIN_POINTS}"
         return target
     sigma = max(float(noise), NOISE_FLOOR)
-    # Whether the curve speeds up is a test of the measurements themselves: their own standard
-    # error where it is known, not the floor that keeps the fit from taking them as exact.
-    start = warm_up_end(t, f, float(noise) if noise > 0 else sigma)
+    # The speed-up test reads the points with the noise the fit gives them: a bootstrap's standard
+    # error near a ceiling (accuracy 0.998) is not a measurement without noise.
+    start = warm_up_end(t, f, sigma)
     if len(t) - start < MIN_POINTS:
         target.speeding_up = True
         target.reason = (f"its curve was still speeding up until its last checkpoints (a warm-up, which a power law does not "
