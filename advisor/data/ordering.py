@@ -45,10 +45,8 @@ def order_evidence(values: np.ndarray, shape: tuple[int, ...], seed: int = 0) ->
         values = values[rng.choice(len(values), MAX_ROWS, replace=False)]
     if len(values) < 10:
         return None
-    sd = values.std(axis=0)
+    mean, sd = values.mean(axis=0), values.std(axis=0)
     varying = sd > 1e-12 * max(float(np.abs(values).max(initial=0.0)), 1e-300)
-    z = np.zeros_like(values, dtype=float)
-    z[:, varying] = (values[:, varying] - values[:, varying].mean(axis=0)) / sd[varying]
     pairs = neighbour_pairs(shape)
     pairs = pairs[varying[pairs[:, 0]] & varying[pairs[:, 1]]]
     if len(pairs) > MAX_PAIRS:
@@ -58,7 +56,9 @@ def order_evidence(values: np.ndarray, shape: tuple[int, ...], seed: int = 0) ->
         return None
 
     def mean_abs_corr(a: np.ndarray, b: np.ndarray) -> float:
-        return float(np.abs((z[:, a] * z[:, b]).mean(axis=0)).mean())
+        # standardised only as the pairs are read: a large image is never copied whole
+        za, zb = (values[:, a] - mean[a]) / sd[a], (values[:, b] - mean[b]) / sd[b]
+        return float(np.abs((za * zb).mean(axis=0)).mean())
 
     observed = mean_abs_corr(pairs[:, 0], pairs[:, 1])
     chance = []
