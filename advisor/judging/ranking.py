@@ -233,8 +233,7 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
         lo, hi = fc["interval"]
         if fc["fidelity"] <= target:
             continue
-        ran = (e.get("curve") or {}).get("seconds") or [None]
-        ran_text = f"its {ran[-1]:.0f} s ran out" if ran[-1] else "its time ran out"
+        ran_text = _time_ran_out(e)
         alone = f"run alone with {fc['budget_s']:.0f} s (--families {e['family']} --budget {fc['budget_s']:.0f})"
         if lo > target:
             lines.append(
@@ -254,14 +253,18 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
     return lines
 
 
+def _time_ran_out(entry: dict) -> str:
+    ran = ((entry.get("curve") or {}).get("seconds") or [None])[-1]
+    return f"its {ran:.0f} s ran out" if ran else "its time ran out"
+
+
 def _speeding_up_sentence(entry: dict, fid: str, picked: bool = False) -> str:
     """A family cut off while its curve still gained more with each doubling of training: no
     curve fitted to such a start says where it ends, so the advice is to run it longer, not a
     number (the pick with a larger budget as it is; another family alone)."""
     curve, fc = entry.get("curve") or {}, entry["forecast"]
     points = curve.get("checkpoints") or []
-    ran = (curve.get("seconds") or [None])[-1]
-    text = f"{entry['family']} was still speeding up when {f'its {ran:.0f} s' if ran else 'its time'} ran out"
+    text = f"{entry['family']} was still speeding up when {_time_ran_out(entry)}"
     if len(points) >= 2:
         text += f" ({fid} {points[-2][1]:.2f} at {points[-2][0]:.0f} s of training, {points[-1][1]:.2f} at {points[-1][0]:.0f} s)"
     command = f"--budget {fc['budget_s']:.0f}" if picked else f"--families {entry['family']} --budget {fc['budget_s']:.0f}"
