@@ -58,13 +58,29 @@ def test_coordinator_and_two_workers_on_postgres(pg, tmp_path, csv_path):
     assert doc["elapsed_s"] <= 25 + 5 and time.monotonic() - start < 90
 
 
+def _wait_for_running_trial(storage, study_name, pid, timeout=30.0):
+    """Block until the worker `pid` has a trial running in `study_name` (polled in the storage)."""
+    import optuna
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            trials = optuna.load_study(study_name=study_name, storage=storage).get_trials(deepcopy=False)
+        except KeyError:  # the coordinator has not created the study yet
+            trials = []
+        if any(t.state.name == "RUNNING" and t.user_attrs.get("worker", "").endswith(f":{pid}") for t in trials):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"worker {pid} started no trial in {study_name} within {timeout:.0f} s")
+
+
 @pytest.mark.slow
 def test_a_killed_worker_does_not_stall_the_study(pg, tmp_path, csv_path):
     env, out = _env(tmp_path), tmp_path / "result.json"
     coordinator = _coordinator(csv_path, pg, "pg-kill", out, env, budget=40)
     doomed = _worker(pg, "pg-kill", env, budget=30)
     survivor = _worker(pg, "pg-kill", env, budget=30)
-    time.sleep(12)  # both workers are in trials of the slow family by now
+    _wait_for_running_trial(pg, "pg-kill:slow", doomed.pid)  # killed mid-trial, whatever the machine's speed
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=10)
     assert coordinator.wait(timeout=120) == 0
