@@ -127,9 +127,22 @@ def test_a_collapsed_embedding_scores_near_zero():
 def test_the_score_is_repeatable_for_a_seed():
     X, _ = bars(80)
     est = PCA(6, random_state=0).fit(X)
-    first = label_free_score(est, X, modality="image", image_shape=(8, 8), seed=3)
-    again = label_free_score(est, X, modality="image", image_shape=(8, 8), seed=3)
-    assert first == again
+    (score, metrics), (score_again, metrics_again) = (label_free_score(est, X, modality="image", image_shape=(8, 8), seed=3)
+                                                      for _ in range(2))
+    rows, rows_again = metrics.pop("row_scores"), metrics_again.pop("row_scores")
+    assert score == score_again and metrics == metrics_again and np.array_equal(rows, rows_again)
+
+
+def test_the_score_is_the_mean_of_the_rows_shares_so_it_can_be_bootstrapped():
+    from advisor.judging.bootstrap import fidelity_draws, interval, row_weights
+
+    X, _ = bars(120)
+    score, metrics = label_free_score(LowFrequencyMagnitude((8, 8), 5), X, modality="image", image_shape=(8, 8))
+    rows = metrics["row_scores"]
+    assert rows.shape == (120,) and score == pytest.approx(rows.mean(), abs=1e-12)
+    draws = fidelity_draws("embed", {"row_score": rows}, row_weights(120, seed=0))
+    lo, hi = interval(draws)
+    assert lo < score < hi and hi - lo < 0.5
 
 
 def test_an_estimator_that_cannot_embed_perturbed_rows_falls_back_to_the_rank():

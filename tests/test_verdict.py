@@ -153,3 +153,20 @@ def test_a_deadline_inside_the_two_sample_test_stops_the_scoring(monkeypatch):
     rng = np.random.default_rng(0)
     with pytest.raises(TrialTimeout):
         c2st_score(rng.normal(size=(60, 3)), rng.normal(size=(60, 3)))
+
+
+def test_a_label_free_embed_run_carries_intervals_and_ties(monkeypatch):
+    """Without labels the embed fidelity is a mean over rows too, so it gets an interval and the
+    families are compared on paired resamples of the same rows."""
+    monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic")
+    rng = np.random.default_rng(3)
+    latent = rng.normal(size=(500, 3))
+    frame = pd.DataFrame(latent @ rng.normal(size=(3, 8)) + 0.1 * rng.normal(size=(500, 8)), columns=[f"v{i}" for i in "abcdefgh"])
+    rec = advisor.recommend(frame, task="embed", budget=8, storage=None)
+    ranked = [e for e in rec.to_dict()["ranking"] if e["criteria"]]
+    assert len(ranked) >= 2
+    for entry in ranked:
+        assert "label_free_score" in entry["metrics"]
+        lo, hi = entry["fidelity_ci"]
+        assert lo <= entry["criteria"]["fidelity"] <= hi and hi - lo > 0
+        assert isinstance(entry["tied_with"], list)

@@ -272,6 +272,8 @@ def embed(est, X, y, ctx):
 
     score, parts = label_free_score(est, X, Z, modality=ctx.modality, image_shape=ctx.image_shape, seed=ctx.seed)
     metrics.update(label_free_score=score, **{k: v for k, v in parts.items() if isinstance(v, (int, float, str))})
+    if "row_scores" in parts:  # the rows' shares of the score: bootstrapped by the verdict
+        metrics["_parts"] = {"row_score": parts["row_scores"]}
     return score, None, metrics, len(X)
 
 

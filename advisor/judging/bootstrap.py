@@ -77,8 +77,10 @@ def _denoise(parts, W):
 
 
 def _embed(parts, W):
-    """Accuracy of the linear probe: the weighted share of rows it got right."""
-    return (W @ np.asarray(parts["correct"], dtype=float)) / W.sum(axis=1)
+    """With labels, the linear probe's accuracy (the weighted share of rows it got right);
+    without, the label-free score (the weighted mean of the rows' shares of it)."""
+    per_row = parts["correct"] if "correct" in parts else parts["row_score"]
+    return (W @ np.asarray(per_row, dtype=float)) / W.sum(axis=1)
 
 
 _DRAWN = {"classify": _classify, "regress": _regress, "detect": _detect, "denoise": _denoise, "embed": _embed}

@@ -19,7 +19,9 @@ low effective rank of the features (RankMe; Garrido et al., 2023), so the retrie
 discounted where that rank is small.
 
 The score uses only the rows, the fitted estimator and the data's modality; it is deterministic
-for a seed.
+for a seed. It is a mean over rows (each row's reciprocal rank, times the discount), and the
+per-row values come with it, so the verdict can bootstrap it over the rows and call two
+embeddings tied as it does for every other fidelity.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def label_free_score(estimator, X: pd.DataFrame, Z=None, *, modality: str = "tab
     rows, found from a perturbed copy of it; averaged over the kinds of perturbation) times the
     rank discount `1 - exp(-effective_rank / 4)`. Where the estimator cannot embed perturbed rows,
     the score is the rank discount alone, an upper bound of what retrieval would have given, and
-    `metrics["basis"]` says so.
+    `metrics["basis"]` says so. With retrieval, `metrics["row_scores"]` holds each row's share
+    (its reciprocal rank averaged over the views, times the discount): the score is their mean.
     """
     X = X.reset_index(drop=True)
     Z = _as_matrix(estimator.transform(X) if Z is None else Z, len(X))
@@ -60,7 +63,7 @@ def label_free_score(estimator, X: pd.DataFrame, Z=None, *, modality: str = "tab
     factor = float(1 - np.exp(-erank / RANK_SCALE))
     metrics.update(effective_rank=round(erank, 3), rank_factor=round(factor, 4))
 
-    by_kind: dict[str, list[float]] = {}
+    by_kind: dict[str, list[np.ndarray]] = {}
     failures = []
     for kind, view in perturbed_views(X, modality, image_shape, rng):
         try:
@@ -70,17 +73,18 @@ def label_free_score(estimator, X: pd.DataFrame, Z=None, *, modality: str = "tab
         except Exception as exc:  # noqa: BLE001 - any failure only loses this view
             failures.append(f"{kind}: {type(exc).__name__}")
             continue
-        by_kind.setdefault(kind, []).append(view_retrieval(Zs, scale(V)))
+        by_kind.setdefault(kind, []).append(reciprocal_ranks(Zs, scale(V)))
     if failures:
         metrics["views_failed"] = "; ".join(sorted(set(failures)))
     if not by_kind:
         metrics["basis"] = "effective rank only (no perturbed view could be embedded)"
         return factor, metrics
-    parts = {kind: float(np.mean(values)) for kind, values in by_kind.items()}
-    for kind, value in parts.items():
-        metrics[f"retrieval_{kind}"] = round(value, 4)
-    retrieval = float(np.mean(list(parts.values())))
-    metrics.update(retrieval=round(retrieval, 4), basis="view retrieval x rank discount")
+    per_kind = {kind: np.mean(values, axis=0) for kind, values in by_kind.items()}  # per row
+    for kind, rows in per_kind.items():
+        metrics[f"retrieval_{kind}"] = round(float(rows.mean()), 4)
+    row_retrieval = np.mean(list(per_kind.values()), axis=0)
+    retrieval = float(row_retrieval.mean())
+    metrics.update(retrieval=round(retrieval, 4), basis="view retrieval x rank discount", row_scores=row_retrieval * factor)
     return float(np.clip(retrieval * factor, 0.0, 1.0)), metrics
 
 
@@ -151,12 +155,17 @@ def _shift(values: np.ndarray, shape: tuple, dy: int, dx: int) -> np.ndarray:
 # -- the measures -----------------------------------------------------------------------------
 def view_retrieval(Zs: np.ndarray, Vs: np.ndarray) -> float:
     """Mean reciprocal rank of row i among all rows' embeddings `Zs`, searched from its perturbed
-    view `Vs[i]` (1: every view finds its own row first; about log(n)/n by chance). Ties count
-    half, so a constant embedding scores like chance, not perfectly."""
+    view `Vs[i]` (1: every view finds its own row first; about log(n)/n by chance)."""
+    return float(np.mean(reciprocal_ranks(Zs, Vs)))
+
+
+def reciprocal_ranks(Zs: np.ndarray, Vs: np.ndarray) -> np.ndarray:
+    """Per row i, 1 / (1 + the number of rows' embeddings closer to its view `Vs[i]` than its own
+    `Zs[i]`). Ties count half, so a constant embedding scores like chance, not perfectly."""
     d = _sq_distances(Vs, Zs)
     own = np.diag(d)[:, None]
     closer = (d < own).sum(1) + 0.5 * ((d == own).sum(1) - 1)
-    return float(np.mean(1.0 / (1.0 + closer)))
+    return 1.0 / (1.0 + closer)
 
 
 def effective_rank(Zs: np.ndarray) -> float:
