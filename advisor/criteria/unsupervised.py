@@ -188,11 +188,20 @@ def _memorisation(enc, ctx, S, R):
 
 
 # -- detect -----------------------------------------------------------------------------------
-def inject_anomalies(X: pd.DataFrame, seed: int = 0, share: float = 0.1) -> tuple[pd.DataFrame, np.ndarray]:
+ANOMALY_SHARE = 0.5  # synthetic anomalies per held-out row
+MAX_ANOMALIES = 2000
+
+
+def inject_anomalies(X: pd.DataFrame, seed: int = 0, share: float = ANOMALY_SHARE) -> tuple[pd.DataFrame, np.ndarray]:
     """Held-out rows plus synthetic anomalies: half are 3-5 sd jumps in one numeric column,
-    half break the dependencies between columns while keeping every marginal."""
+    half break the dependencies between columns while keeping every marginal.
+
+    ROC-AUC does not depend on how rare the anomalies are, but its noise falls with their
+    number: one anomaly per two rows (at most `MAX_ANOMALIES`) halves the spread between
+    injections that one per ten rows gave (det_latent8's validation rows: 0.022 to 0.009 for an
+    isolation forest, 0.004 to 0.002 for a Gaussian mixture, over 20 injections)."""
     rng = np.random.default_rng(seed)
-    n_anom = max(10, int(len(X) * share))
+    n_anom = max(10, min(int(len(X) * share), MAX_ANOMALIES))
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
     rows = []
     for i in range(n_anom):
