@@ -19,6 +19,9 @@ simple baselines: the standardised raw features, PCA with 2, 8 and 32 components
 - trustworthiness (k = 5, against the standardised raw rows): the advisor's label-free fidelity
   until now;
 - RankMe (effective rank, Garrido et al., 2023) alone;
+- LiDAR (Thilak et al., 2023): the effective rank of the linear discriminant matrix with each
+  row and its perturbed views as one class, a rank measure that knows the nuisances (measured as
+  an alternative; the advisor does not use it);
 - `label_free_score` and its view-retrieval part alone (no rank discount).
 Each criterion picks the embedding it scores highest; the pick's probe accuracy is compared with
 the best one, and the Spearman correlation between criterion and probe is taken over all the
@@ -48,7 +51,7 @@ RESULTS = REPO / "benchmarks" / "results"
 CASES = ["emb_digits", "emb_waveforms", "digits", "iris", "penguins"]
 BUNDLED = {"digits": ("label", (8, 8), 1), "iris": ("species", None, 0), "penguins": ("species", None, 0)}
 FAMILIES = ["pca", "kernel_features", "dbn", "cnn", "resnet"]
-CRITERIA = ["trustworthiness", "rankme", "retrieval", "label_free_score"]
+CRITERIA = ["trustworthiness", "rankme", "lidar", "retrieval", "label_free_score"]
 SUBSET_ROWS, SUBSET_DRAWS = 300, 3
 
 
@@ -139,6 +142,37 @@ def trustworthiness_of(X: pd.DataFrame, Z: np.ndarray) -> float:
     return float(trustworthiness(raw, Z[:1000], n_neighbors=k))
 
 
+def lidar_of(est, X: pd.DataFrame, Z: np.ndarray, profile, seed=0, delta=1e-4, eps=1e-7) -> float:
+    """LiDAR (Thilak et al., 2023): the effective rank of the linear discriminant matrix whose
+    classes are the rows and whose samples are each row with its perturbed views (the views
+    `label_free_score` uses): how many directions separate rows more than a nuisance moves them.
+    An alternative to `label_free_score`, measured here and not used by the advisor."""
+    from advisor.judging.embed_quality import _as_matrix, _Standardiser, perturbed_views
+
+    X = X.reset_index(drop=True)
+    scale = _Standardiser(Z)
+    samples = [scale(Z)]
+    for _, view in perturbed_views(X, profile.modality, profile.image_shape, np.random.default_rng(seed)):
+        try:
+            samples.append(scale(_as_matrix(est.transform(view), len(X))))
+        except Exception:  # noqa: BLE001 - a view the estimator cannot embed is left out
+            continue
+    S = np.stack(samples, 1)  # rows, samples, dims
+    if S.shape[2] == 0 or S.shape[1] < 2:
+        return 0.0
+    means = S.mean(1)
+    centred = means - means.mean(0)
+    between = centred.T @ centred / len(S)
+    spread = S - means[:, None]
+    within = np.einsum("nqd,nqe->de", spread, spread) / (S.shape[0] * S.shape[1]) + delta * np.eye(S.shape[2])
+    values, vectors = np.linalg.eigh(within)
+    root = vectors @ np.diag(values ** -0.5) @ vectors.T
+    lam = np.clip(np.linalg.eigvalsh(root @ between @ root), 0.0, None)
+    p = lam / max(lam.sum(), 1e-300) + eps
+    p = p / p.sum()
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
 def criteria_of(est, X, Z, profile, seed=0) -> dict:
     from advisor.judging.embed_quality import _Standardiser, effective_rank, label_free_score
 
@@ -149,6 +183,7 @@ def criteria_of(est, X, Z, profile, seed=0) -> dict:
     return {
         "trustworthiness": trustworthiness_of(X, Z),
         "rankme": effective_rank(Zs) if Zs.shape[1] else 0.0,
+        "lidar": lidar_of(est, X, Z, profile, seed),
         "retrieval": metrics.get("retrieval", 0.0),
         "label_free_score": score,
         "retrieval_shift": metrics.get("retrieval_shift"),
@@ -250,7 +285,8 @@ def write_report(results: dict, args, path: Path, wall: float) -> None:
     lines += ["Each case: every embedding fitted on the train rows without labels, scored on the test rows. **probe** is the "
               "shared scorer's linear probe with the hidden labels (the figure to predict); **trust** is trustworthiness "
               "(k = 5), the advisor's label-free fidelity until now; **rank** is RankMe (effective rank of the "
-              "standardised embedding); **shift** / **noise** are the view-retrieval scores (mean reciprocal rank of a "
+              "standardised embedding); **lidar** is LiDAR (effective rank of the discriminant matrix of rows against their "
+              "perturbed views, Thilak et al., 2023; measured as an alternative, not used); **shift** / **noise** are the view-retrieval scores (mean reciprocal rank of a "
               "row found from its shifted / noisy copy); **score** is `label_free_score` = mean retrieval x "
               "(1 - exp(-rank / 4)).", ""]
     lines += ["## Target", "", "The pick of `label_free_score` within 0.03 of the best family's probe accuracy on emb_digits and "
@@ -302,9 +338,9 @@ def write_report(results: dict, args, path: Path, wall: float) -> None:
         prof = res["profile"]
         shape = f" {'x'.join(map(str, prof.image_shape))}" if prof.image_shape else ""
         lines += ["", f"## {case} ({prof.modality}{shape}, {res['n_test']} test rows)", "",
-                  "| embedding | dim | fit s | probe | trust | rank | shift | noise | score |", "|---|---|---|---|---|---|---|---|---|"]
+                  "| embedding | dim | fit s | probe | trust | rank | lidar | shift | noise | score |", "|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in t.iterrows():
-            lines.append(f"| {name} | {r['dim']} | {r['fit_s']:.0f} | {r['probe']:.3f} | {r['trustworthiness']:.3f} | {r['rankme']:.1f} | "
+            lines.append(f"| {name} | {r['dim']} | {r['fit_s']:.0f} | {r['probe']:.3f} | {r['trustworthiness']:.3f} | {r['rankme']:.1f} | {r['lidar']:.1f} | "
                          f"{fmt(r['retrieval_shift'])} | {fmt(r['retrieval_noise'])} | {r['label_free_score']:.3f} |")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
