@@ -80,3 +80,25 @@ def family_report_head(title: str, family: str, budget: float, command: str, tot
         f"on the test rows. {references}",
         "",
     ]
+
+
+def one_torch_thread() -> None:
+    """Quiet warnings and keep torch on one thread, so that deep fits cut by a deadline train as
+    far in each run whatever else the machine runs (where torch is installed)."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
+def write_markdown(path, lines: list[str]) -> None:
+    """Write a report's lines to `path`, making its folder."""
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")

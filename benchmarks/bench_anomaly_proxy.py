@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, machine_line  # noqa: E402
+from _common import bench_dir, import_scorer, machine_line, one_torch_thread, write_markdown  # noqa: E402
 
 CASES = ["det_breast_cancer", "det_latent8"]
 FAMILIES = ["gaussian_mixture", "isolation_forest", "ebm", "diffusion", "arf", "dbn"]
@@ -136,8 +135,7 @@ def write_report(results: dict, args, path: Path, wall: float) -> None:
         lines += ["", f"## {case}", "", "| family | fit s | real | " + " | ".join(cols) + " |", "|---" * (3 + len(cols)) + "|"]
         for family, r in t.sort_values("real", ascending=False).iterrows():
             lines.append(f"| {family} | {r['fit_s']:.0f} | {r['real']:.3f} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    write_markdown(path, lines)
 
 
 def main(argv=None) -> None:
@@ -148,13 +146,7 @@ def main(argv=None) -> None:
     parser.add_argument("--injections", type=int, default=3, help="synthetic draws per proxy")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "anomaly_proxy.md"))
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
+    one_torch_thread()
     scorer = import_scorer(bench_dir(args.bench_dir))
     start = time.perf_counter()
     results = {case: run_case(case, scorer, args.seconds, args.injections, lambda m: print(m, flush=True))

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +44,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, machine_line  # noqa: E402
+from _common import bench_dir, import_scorer, machine_line, one_torch_thread, write_markdown  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CASES = ["emb_digits", "emb_waveforms", "digits", "iris", "penguins"]
@@ -342,8 +341,7 @@ def write_report(results: dict, args, path: Path, wall: float) -> None:
         for name, r in t.iterrows():
             lines.append(f"| {name} | {r['dim']} | {r['fit_s']:.0f} | {r['probe']:.3f} | {r['trustworthiness']:.3f} | {r['rankme']:.1f} | {r['lidar']:.1f} | "
                          f"{fmt(r['retrieval_shift'])} | {fmt(r['retrieval_noise'])} | {r['label_free_score']:.3f} |")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    write_markdown(path, lines)
 
 
 def main(argv=None) -> None:
@@ -354,13 +352,7 @@ def main(argv=None) -> None:
     parser.add_argument("--random-configs", type=int, default=2, help="random search-space draws per family")
     parser.add_argument("--out", default=str(RESULTS / "embed_criterion.md"))
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
+    one_torch_thread()
     scorer = import_scorer(bench_dir(args.bench_dir))
     start = time.perf_counter()
     results = {}
