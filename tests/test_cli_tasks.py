@@ -63,6 +63,25 @@ def test_tabular_tasks_write_a_complete_document(tmp_path, classic_only, csv_pat
     assert set(doc["pareto"]) <= {e["family"] for e in scored}
 
 
+def test_detect_without_labels_says_it_judged_on_synthetic_anomalies(tmp_path, classic_only, csv_path):
+    """Injected anomalies can rank detectors unlike real ones (benchmarks/results/anomaly_proxy.md),
+    so the advice says what it was judged on and how to judge on real anomalies."""
+    out = tmp_path / "out.json"
+    _run(["recommend", str(csv_path), "--task", "detect", "--budget", "8", "--max-trials", "2", "--json", str(out), "--quiet"])
+    doc = json.loads(out.read_text())
+    assert doc["ranking"][0]["metrics"]["anomalies"] == "injected"
+    assert any("synthetic anomalies" in line and "--target" in line for line in doc["rationale"])
+
+    frame = pd.read_csv(csv_path)
+    frame["is_anomaly"] = (frame["a"].abs() > frame["a"].abs().quantile(0.9)).astype(int)
+    frame.to_csv(csv_path, index=False)
+    _run(["recommend", str(csv_path), "--task", "detect", "--target", "is_anomaly", "--budget", "8", "--max-trials", "2",
+          "--json", str(out), "--quiet", "--force"])
+    doc = json.loads(out.read_text())
+    assert doc["ranking"][0]["metrics"]["anomalies"] == "labels"
+    assert not any("synthetic anomalies" in line for line in doc["rationale"])
+
+
 def test_denoise_on_images_beats_the_noisy_input(tmp_path, classic_only):
     path = tmp_path / "img.csv"
     _images().drop(columns="label").to_csv(path, index=False)

@@ -207,6 +207,12 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
             f"{best['family']} generates rows close to training rows (memorisation {best['metrics']['memorization_share']:.2f} "
             f"vs {best['metrics']['memorization_share_heldout']:.2f} for held-out real rows); its fidelity is cut accordingly."
         )
+    if task == "detect" and best["metrics"].get("anomalies") == "injected":
+        lines.append(
+            "Without anomaly labels the detectors were judged on synthetic anomalies (one column moved 3-5 sd, or columns "
+            "taken from different rows); real anomalies of another kind can rank them differently, so label some rows "
+            "(a 0/1 column) and pass it as --target to judge on them."
+        )
     lines.extend(_forecast_sentences(best, scored, fid))
     if len(pareto) > 1:
         lines.append(f"Pareto front over the four criteria: {', '.join(pareto)}.")
