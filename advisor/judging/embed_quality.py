@@ -153,15 +153,10 @@ def _shift(values: np.ndarray, shape: tuple, dy: int, dx: int) -> np.ndarray:
 
 
 # -- the measures -----------------------------------------------------------------------------
-def view_retrieval(Zs: np.ndarray, Vs: np.ndarray) -> float:
-    """Mean reciprocal rank of row i among all rows' embeddings `Zs`, searched from its perturbed
-    view `Vs[i]` (1: every view finds its own row first; about log(n)/n by chance)."""
-    return float(np.mean(reciprocal_ranks(Zs, Vs)))
-
-
 def reciprocal_ranks(Zs: np.ndarray, Vs: np.ndarray) -> np.ndarray:
-    """Per row i, 1 / (1 + the number of rows' embeddings closer to its view `Vs[i]` than its own
-    `Zs[i]`). Ties count half, so a constant embedding scores like chance, not perfectly."""
+    """Per row i, 1 / (1 + the number of rows' embeddings closer to its perturbed view `Vs[i]`
+    than its own `Zs[i]`): 1 where the view finds its own row first; their mean is about log(n)/n
+    by chance. Ties count half, so a constant embedding scores like chance, not perfectly."""
     d = _sq_distances(Vs, Zs)
     own = np.diag(d)[:, None]
     closer = (d < own).sum(1) + 0.5 * ((d == own).sum(1) - 1)
