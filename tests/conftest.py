@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# Property tests explore new random examples on every local run; CI (HYPOTHESIS_PROFILE=ci, set
+# by .ci/run) draws the same examples each time, so that its verdict depends on the commit alone.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
