@@ -61,6 +61,8 @@ def test_tabular_tasks_write_a_complete_document(tmp_path, classic_only, csv_pat
             assert all(0 <= v <= 1 for v in entry["criteria"].values())
     assert doc["elapsed_s"] <= 8 + 5
     assert set(doc["pareto"]) <= {e["family"] for e in scored}
+    if task == "embed":  # judged by a probe on the given labels, so no label-free caveat
+        assert not any("Without labels" in line for line in doc["rationale"])
 
 
 def test_detect_without_labels_says_it_judged_on_synthetic_anomalies(tmp_path, classic_only, csv_path):

@@ -170,3 +170,4 @@ def test_a_label_free_embed_run_carries_intervals_and_ties(monkeypatch):
         lo, hi = entry["fidelity_ci"]
         assert lo <= entry["criteria"]["fidelity"] <= hi and hi - lo > 0
         assert isinstance(entry["tied_with"], list)
+    assert any("Without labels" in line and "--target" in line for line in rec.to_dict()["rationale"])

@@ -213,6 +213,12 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
             "taken from different rows); real anomalies of another kind can rank them differently, so label some rows "
             "(a 0/1 column) and pass it as --target to judge on them."
         )
+    if task == "embed" and "label_free_score" in best["metrics"]:
+        lines.append(
+            "Without labels the embeddings were judged by how well a shifted or noisy copy of each row finds its own row "
+            "in them, a score that ranks embeddings roughly as a linear probe does but can miss by several points; with a "
+            "label column, pass it as --target to judge them by a probe."
+        )
     lines.extend(_forecast_sentences(best, scored, fid))
     if len(pareto) > 1:
         lines.append(f"Pareto front over the four criteria: {', '.join(pareto)}.")
