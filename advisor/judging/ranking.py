@@ -207,18 +207,9 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
             f"{best['family']} generates rows close to training rows (memorisation {best['metrics']['memorization_share']:.2f} "
             f"vs {best['metrics']['memorization_share_heldout']:.2f} for held-out real rows); its fidelity is cut accordingly."
         )
-    if task == "detect" and best["metrics"].get("anomalies") == "injected":
-        lines.append(
-            "Without anomaly labels the detectors were judged on synthetic anomalies (one column moved 3-5 sd, or columns "
-            "taken from different rows); real anomalies of another kind can rank them differently, so label some rows "
-            "(a 0/1 column) and pass it as --target to judge on them."
-        )
-    if task == "embed" and "label_free_score" in best["metrics"]:
-        lines.append(
-            "Without labels the embeddings were judged by how well a shifted or noisy copy of each row finds its own row "
-            "in them, a score that ranks embeddings roughly as a linear probe does but can miss by several points; with a "
-            "label column, pass it as --target to judge them by a probe."
-        )
+    caveat = _judged_without_labels(task, best["metrics"])
+    if caveat:
+        lines.append(caveat)
     lines.extend(_forecast_sentences(best, scored, fid))
     if len(pareto) > 1:
         lines.append(f"Pareto front over the four criteria: {', '.join(pareto)}.")
@@ -226,6 +217,20 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
     if failed:
         lines.append("Failed: " + "; ".join(f"{e['family']} ({e['reason']})" for e in failed) + ".")
     return lines
+
+
+def _judged_without_labels(task: str, metrics: dict) -> str | None:
+    """Where detect or embed ran without labels, what the families were judged on instead, how far
+    that can be from the real thing, and how to judge them on labels."""
+    if task == "detect" and metrics.get("anomalies") == "injected":
+        return ("Without anomaly labels the detectors were judged on synthetic anomalies (one column moved 3-5 sd, or columns "
+                "taken from different rows); real anomalies of another kind can rank them differently, so label some rows "
+                "(a 0/1 column) and pass it as --target to judge on them.")
+    if task == "embed" and "label_free_score" in metrics:
+        return ("Without labels the embeddings were judged by how well a shifted or noisy copy of each row finds its own row "
+                "in them, a score that ranks embeddings roughly as a linear probe does but can miss by several points; with a "
+                "label column, pass it as --target to judge them by a probe.")
+    return None
 
 
 def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
