@@ -76,6 +76,26 @@ def test_the_plan_gives_every_family_a_trial_and_keeps_the_reserve(search_for):
     assert time.monotonic() < search.end  # the reserve for scoring and the refit is left
 
 
+def test_a_familys_one_off_set_up_is_paid_before_the_time_slices_not_out_of_its_first(search_for, monkeypatch):
+    # The first estimator of a torch family imports torch, seconds long: a first trial that paid
+    # for it trained a fraction of its slice and the family was judged on that.
+    search = search_for(["linear", "hist_gradient_boosting"], seconds=12.0)
+    run = next(r for r in search.runs if r.name == "hist_gradient_boosting")
+    build, first = run.family.make_estimator, []
+
+    def slow_first_build(*args, **kwargs):
+        if not first:
+            first.append(True)
+            time.sleep(1.5)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(run.family, "make_estimator", slow_first_build)
+    search.run()
+    trial = run.trials[0]
+    assert trial.state == "complete" and first
+    assert trial.seconds < 1.5  # the one-off set-up happened before the trial, not inside it
+
+
 # -- trial runner -------------------------------------------------------------------------------
 def test_a_trial_is_fitted_scored_recorded_and_kept_as_the_best(search_for):
     search = search_for(["linear"])

@@ -30,3 +30,16 @@ def resolve_device(device: str = "auto") -> str:
     if not torch.cuda.is_available():
         raise InputError(f"--device {device} asked for, but torch sees no CUDA GPU")
     return device
+
+
+def start_cuda(device: str = "auto") -> None:
+    """Create the CUDA context now where `device` resolves to a GPU (a second or so, once per
+    process), so that the first fit on it does not pay for it; nothing on a CPU-only machine."""
+    try:
+        resolved = resolve_device(device)
+    except InputError:
+        return
+    if resolved.startswith("cuda"):
+        import torch
+
+        torch.zeros(1, device=resolved)

@@ -10,6 +10,7 @@ while a reserve for the verdict, the test rows and the final refit is kept and r
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -19,6 +20,7 @@ from advisor.data.preparation import Dataset
 from advisor.families.contract import DECLARED_UNCERTAINTY
 from advisor.judging.curves import budget_limited
 from advisor.judging.judge import planned_seconds
+from advisor.nn.device import start_cuda
 from advisor.search.records import (
     CHEAP_SHARE,
     CHEAP_TRIALS,
@@ -135,6 +137,7 @@ class Search(TrialRunner, StudyStore):
         """Run the plan; Ctrl-C or SIGTERM stops it and keeps what finished (`interrupted`)."""
         pending = [r for r in self.runs if r.status == "pending"]
         try:
+            self._load_families(pending)
             self._plan(pending)
             if self.config.storage is not None and self.storage_lost is None:
                 self.gather(pending)
@@ -154,6 +157,25 @@ class Search(TrialRunner, StudyStore):
                 errors = [t.error for t in run.trials if t.error]
                 run.reason = errors[-1] if errors else "no trial completed within the budget"
         return self.runs
+
+    def _load_families(self, pending: list[FamilyRun]) -> None:
+        """Build each family's default estimator once, and start CUDA where torch will use it,
+        before any time slice is handed out.
+
+        The first torch family's first estimator imports torch (seconds, more with a CUDA
+        build) and its first fit on a GPU starts the CUDA context. Inside a trial that one-off
+        cost came out of the trial's own slice, so that family was judged on a model trained for
+        a fraction of its time. Here it is paid once, and the slices share what is left after it.
+        A family that fails here fails again in its trial, which records why.
+        """
+        task, profile = self.config.task, self.data.profile
+        for run in pending:
+            try:
+                run.family.make_estimator(task, profile, **run.family.default_params(task, profile))
+            except Exception:  # noqa: BLE001 - reported by the family's first trial
+                continue
+        if self.config.device != "cpu" and "torch" in sys.modules:
+            start_cuda(self.config.device)
 
     def _plan(self, pending: list[FamilyRun]) -> None:
         # Phase 1: one trial each, cheapest first; unused time flows to the next family.
@@ -210,6 +232,7 @@ class Search(TrialRunner, StudyStore):
         pending = [r for r in self.runs if r.status == "pending"]
         done = 0
         try:
+            self._load_families(pending)
             while self.search_left() > MIN_TRIAL_SECONDS and not should_stop():
                 for run in pending:
                     self.import_finished(run)
