@@ -21,6 +21,7 @@ from advisor.families.contract import DECLARED_UNCERTAINTY
 from advisor.judging.curves import budget_limited
 from advisor.judging.judge import planned_seconds
 from advisor.nn.device import start_cuda
+from advisor.runtime.watchdog import watchdog
 from advisor.search.records import (
     CHEAP_SHARE,
     CHEAP_TRIALS,
@@ -166,12 +167,14 @@ class Search(TrialRunner, StudyStore):
         build) and its first fit on a GPU starts the CUDA context. Inside a trial that one-off
         cost came out of the trial's own slice, so that family was judged on a model trained for
         a fraction of its time. Here it is paid once, and the slices share what is left after it.
-        A family that fails here fails again in its trial, which records why.
+        A family that fails here (or takes longer than the search has left) fails again in its
+        trial, which records why.
         """
         task, profile = self.config.task, self.data.profile
         for run in pending:
             try:
-                run.family.make_estimator(task, profile, **run.family.default_params(task, profile))
+                with watchdog(max(self.search_left(), MIN_TRIAL_SECONDS), f"{run.name} set-up", "took longer than the search had"):
+                    run.family.make_estimator(task, profile, **run.family.default_params(task, profile))
             except Exception:  # noqa: BLE001 - reported by the family's first trial
                 continue
         if self.config.device != "cpu" and "torch" in sys.modules:
