@@ -86,7 +86,8 @@ def fit_once(family, task, data, device: str, seconds: float) -> dict:
     fit_s = time.perf_counter() - start
     epochs, loop_s, stopped_by = training_record(getattr(est, "history_", None))
     per_epoch = loop_s / epochs if epochs and loop_s else None
-    return {"fit_s": fit_s, "epochs": epochs, "s_per_epoch": per_epoch, "stopped_by": stopped_by}
+    threads = est.get_params().get("n_threads") or torch.get_num_threads()  # the CNN and ResNet cap their own
+    return {"fit_s": fit_s, "epochs": epochs, "s_per_epoch": per_epoch, "stopped_by": stopped_by, "threads": threads}
 
 
 def cases(registry, rows: int, wanted: set[str] | None):
@@ -116,22 +117,23 @@ def table(rows: list[dict], args, gpu: str, startup_s: float | None) -> str:
         "",
         f"Command: `python benchmarks/bench_device.py --rows {args.rows} --seconds {args.seconds:g}`",
         "",
-        f"Machine: {machine_line()}; torch threads on the CPU: {args.threads}; GPU: {gpu}"
+        f"Machine: {machine_line()}; torch threads: {args.threads}; GPU: {gpu}"
         + (f" (CUDA start-up {startup_s:.1f} s, paid once before the first fit and not in the table)." if startup_s is not None else "."),
         f"Each family's default estimator, the same {args.rows:,} rows (a 13-column mixed table, or 16x16 images),",
         f"fitted once per device under a {args.seconds:g} s deadline. Seconds per epoch are the training loop's own",
         "(data preparation and the DBN's layer-wise pre-training aside); the speed-up is CPU seconds per epoch",
-        "over CUDA seconds per epoch.",
+        "over CUDA seconds per epoch. CPU threads: each estimator's own `n_threads` where it has one (the CNN",
+        "and ResNet default to one), else torch's.",
         "",
-        "| family | task | data | CPU fit s | CPU epochs | CPU s/epoch | CUDA fit s | CUDA epochs | CUDA s/epoch | speed-up per epoch | stopped by (CPU / CUDA) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| family | task | data | CPU threads | CPU fit s | CPU epochs | CPU s/epoch | CUDA fit s | CUDA epochs | CUDA s/epoch | speed-up per epoch | stopped by (CPU / CUDA) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         cpu, cuda = r["cpu"], r.get("cuda") or {}
         speed = (f"{cpu['s_per_epoch'] / cuda['s_per_epoch']:.1f}x"
                  if cpu.get("s_per_epoch") and cuda.get("s_per_epoch") else "-")
         lines.append(
-            f"| {r['family']} | {r['task']} | {r['data']} | {num(cpu['fit_s'], 1)} | {cpu['epochs'] or '-'} | {num(cpu['s_per_epoch'], 3)} "
+            f"| {r['family']} | {r['task']} | {r['data']} | {cpu['threads']} | {num(cpu['fit_s'], 1)} | {cpu['epochs'] or '-'} | {num(cpu['s_per_epoch'], 3)} "
             f"| {num(cuda.get('fit_s'), 1)} | {cuda.get('epochs') or '-'} | {num(cuda.get('s_per_epoch'), 3)} | {speed} "
             f"| {cpu['stopped_by'] or '-'} / {cuda.get('stopped_by') or '-'} |")
     return "\n".join(lines) + "\n"
