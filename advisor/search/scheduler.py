@@ -1,10 +1,12 @@
 """The scheduler: which family gets the next trial, and how much time.
 
-Families are taken cheapest first (or the prior's favourites first) for one trial each, sized
-so that what one leaves unused flows to the next; then further trials go to cheap families
-first and to one family at a time by an upper-confidence rule on the best validation fidelity
-(a family whose best run its time cut short gets that run trained again with more epochs),
-while a reserve for the verdict, the test rows and the final refit is kept and re-estimated.
+Each family's first estimator is built before any time is handed out (its one-off imports are
+nobody's trial time). Families are then taken cheapest first (or the prior's favourites first)
+for one trial each, sized so that what one leaves unused flows to the next; then further trials
+go to cheap families first and to one family at a time by an upper-confidence rule on the best
+validation fidelity (a family whose best run its time cut short gets that run trained again
+with more epochs), while a reserve for the verdict, the test rows and the final refit is kept
+and re-estimated.
 """
 
 from __future__ import annotations
