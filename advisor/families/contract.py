@@ -97,7 +97,11 @@ class Family(abc.ABC):
 
     @abc.abstractmethod
     def make_estimator(self, task: str, profile: Profile, **params: Any):
-        """Build an unfitted estimator for `task` with the given hyperparameters."""
+        """Build an unfitted estimator for `task` with the given hyperparameters.
+
+        The search calls it once with `default_params` before it hands out any time, so that
+        slow imports done here (torch, say) are paid outside every trial's time slice.
+        """
 
     def search_space(self, trial: optuna.trial.BaseTrial, task: str, profile: Profile) -> dict:
         """Suggest hyperparameters on an Optuna trial (define-by-run) and return them."""
