@@ -135,7 +135,9 @@ def recommend(
     guidance = {e["family"]: e["score"] for e in prior} if prior and guidance_enabled() else None
     config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=optuna_storage, study_prefix=study, prior_scores=guidance, weights=weight_map)
     search = Search(dataset, splits, runs, config, end=end, progress=progress)
+    phases = PhaseClock(t0)
     search.run()
+    phases.mark("search")
     interrupted = search.interrupted
     if search.storage_lost:
         run_warnings.append(search.storage_lost)
@@ -148,6 +150,7 @@ def recommend(
     ok_runs = [r for r in search.runs if r.status == "ok"]
     refit_reserve = 1.5 * search.refit_seconds(search.likely_winner(ok_runs))
     judge(search, dataset, config, time.monotonic() if interrupted is not None else end - refit_reserve, float(budget))
+    phases.mark("verdict")
     entries = score_runs(search.runs, task, weight_map, len(dataset.X))
     pareto = pareto_front(entries)
     ok_entries = [e for e in entries if e["criteria"]]
@@ -163,13 +166,16 @@ def recommend(
         if interrupted is not None or time.monotonic() + refit_needs > finish_by:
             refit_needs = 0.0  # no refit will be made: the test rows may take the time
         _report_on_test(search, dataset, splits, config, finish_by - refit_needs, entries, run_warnings)
+        phases.mark("test_rows")
         if interrupted is None:
             estimator = _refit(best_run, dataset, config, refit_s, float(budget), finish_by, run_warnings)
         else:
             estimator = best_run.best_estimator
         estimator = decided(estimator, best_run.selection, task)
+        phases.mark("refit")
         if task in ("generate", "denoise") and interrupted is None:
             previews = _previews(task, best_run, dataset, splits, noise_std, seed, finish_by, run_warnings)
+            phases.mark("previews")
     elif interrupted is not None:
         raise interrupted
     else:
@@ -209,6 +215,7 @@ def recommend(
             "noise_std": noise_std if task == "denoise" else None,
             "device": device,
             "interrupted": None if interrupted is None else type(interrupted).__name__,
+            "phases_s": phases.seconds(set_up=search.set_up_seconds),
         },
         selection=selection_protocol(task, splits, search.runs),
         budget_advice=advice,
@@ -224,6 +231,28 @@ def recommend(
         rec.search["workers"] = sorted(workers_of(search.runs))
         finish_run_study(run_study, rec, interrupted)
     return rec
+
+
+class PhaseClock:
+    """Where a run's seconds went: reading and profiling the data, the search (its one-off
+    set-up apart), the verdict, the test rows, the refit and the previews. The JSON carries them
+    (`search.phases_s`), so a run that ends early or late says which part took the time."""
+
+    def __init__(self, t0: float):
+        self.last = time.monotonic()
+        self.spent = {"preparation": self.last - t0}
+
+    def mark(self, phase: str) -> None:
+        now = time.monotonic()
+        self.spent[phase] = now - self.last
+        self.last = now
+
+    def seconds(self, set_up: float = 0.0) -> dict:
+        spent = dict(self.spent)
+        if "search" in spent:
+            spent["search"] -= set_up
+            spent = {"preparation": spent.pop("preparation"), "set_up": set_up, **spent}
+        return {phase: round(max(s, 0.0), 3) for phase, s in spent.items()}
 
 
 def _report_on_test(search: Search, dataset, splits, config, finish_by: float, entries: list[dict], run_warnings: list[str]) -> None:

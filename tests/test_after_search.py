@@ -84,6 +84,25 @@ def test_growth_probe_is_skipped_when_the_deadline_cut_the_fit(mixed_frame, cut)
         assert _Counted.fits == before + 1  # measured (or found too fast to time)
 
 
+def test_the_json_says_where_the_seconds_went(mixed_frame, classic_only, monkeypatch):
+    from advisor_plugins.classic.families import Linear
+
+    build, first = Linear.make_estimator, []
+
+    def slow_first_build(self, *args, **kwargs):  # as a first import of torch would be
+        if not first:
+            first.append(True)
+            time.sleep(0.5)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Linear, "make_estimator", slow_first_build)
+    rec = advisor.recommend(mixed_frame, task="classify", target="label", budget=6, storage=None, families="linear")
+    phases = rec.to_dict()["search"]["phases_s"]
+    assert list(phases) == ["preparation", "set_up", "search", "verdict", "test_rows", "refit"]
+    assert phases["set_up"] >= 0.5 and all(seconds >= 0 for seconds in phases.values())
+    assert sum(phases.values()) == pytest.approx(rec.elapsed_s, abs=0.5)
+
+
 def test_optuna_verbosity_is_given_back_after_a_run(mixed_frame, monkeypatch):
     monkeypatch.setenv("ADVISOR_LOAD_PLUGINS", "classic")
     previous = optuna.logging.get_verbosity()

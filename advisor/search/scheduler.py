@@ -65,6 +65,7 @@ class Search(TrialRunner, StudyStore):
         self.end = end  # time.monotonic() by which everything, the final refit included, is done
         self.start = time.monotonic()
         self.first_trials_done = False
+        self.set_up_seconds = 0.0  # the one-off set-up before the time slices (_load_families)
         self.progress = progress or (lambda event: None)
         self.interrupted: KeyboardInterrupt | None = None
         import os
@@ -172,6 +173,7 @@ class Search(TrialRunner, StudyStore):
         A family that fails here (or takes longer than the search has left) fails again in its
         trial, which records why.
         """
+        started = time.monotonic()
         task, profile = self.config.task, self.data.profile
         for run in pending:
             try:
@@ -181,6 +183,7 @@ class Search(TrialRunner, StudyStore):
                 continue
         if self.config.device != "cpu" and "torch" in sys.modules:
             start_cuda(self.config.device)
+        self.set_up_seconds += time.monotonic() - started
 
     def _plan(self, pending: list[FamilyRun]) -> None:
         # Phase 1: one trial each, cheapest first; unused time flows to the next family.
