@@ -23,6 +23,7 @@ from advisor.model.cleaning import wrap
 from advisor.nn.device import parse_device
 from advisor.result import Recommendation, versions
 from advisor.runtime.measure import measured, thread_limit
+from advisor.runtime.phases import PhaseClock
 from advisor.runtime.quiet import optuna_warnings_only
 from advisor.search import FamilyRun, Search, SearchConfig, configure_estimator, fit_estimator
 
@@ -231,28 +232,6 @@ def recommend(
         rec.search["workers"] = sorted(workers_of(search.runs))
         finish_run_study(run_study, rec, interrupted)
     return rec
-
-
-class PhaseClock:
-    """Where a run's seconds went: reading and profiling the data, the search (its one-off
-    set-up apart), the verdict, the test rows, the refit and the previews. The JSON carries them
-    (`search.phases_s`), so a run that ends early or late says which part took the time."""
-
-    def __init__(self, t0: float):
-        self.last = time.monotonic()
-        self.spent = {"preparation": self.last - t0}
-
-    def mark(self, phase: str) -> None:
-        now = time.monotonic()
-        self.spent[phase] = now - self.last
-        self.last = now
-
-    def seconds(self, set_up: float = 0.0) -> dict:
-        spent = dict(self.spent)
-        if "search" in spent:
-            spent["search"] -= set_up
-            spent = {"preparation": spent.pop("preparation"), "set_up": set_up, **spent}
-        return {phase: round(max(s, 0.0), 3) for phase, s in spent.items()}
 
 
 def _report_on_test(search: Search, dataset, splits, config, finish_by: float, entries: list[dict], run_warnings: list[str]) -> None:
