@@ -181,6 +181,7 @@ def recommend(
         raise interrupted
     else:
         best_name, estimator = _fallback(registry, runs, dataset, config, finish_by, run_warnings)
+        phases.mark("fallback")
     lines = rationale(entries, task, prof, weight_map, pareto)
     advice = budget_advice(search.runs, float(budget), search)
     if advice and (auto_budget or advice["proposed_budget_s"] > budget):

@@ -34,6 +34,7 @@ def test_tiny_budget_still_returns_a_fitted_model(classic_only, mixed_frame):
     assert rec.best_estimator_ is not None
     assert len(rec.best_estimator_.predict(mixed_frame.drop(columns="label"))) == len(mixed_frame)
     assert any("budget too small" in w for w in rec.warnings)
+    assert "fallback" in rec.search["phases_s"]  # the untuned model's fit is accounted for
 
 
 def test_same_seed_and_trial_count_repeat_exactly(classic_only, mixed_frame):

@@ -7,7 +7,8 @@ import time
 
 class PhaseClock:
     """Where a run's seconds went: reading and profiling the data, the search (its one-off
-    set-up apart), the verdict, the test rows, the refit and the previews. The JSON carries them
+    set-up apart), the verdict, the test rows, the refit and the previews (or the untuned
+    fallback where no trial finished). The JSON carries them
     (`search.phases_s`), so a run that ends early or late says which part took the time."""
 
     def __init__(self, t0: float):
