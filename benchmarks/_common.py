@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
@@ -102,3 +103,14 @@ def write_markdown(path, lines: list[str]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+def case_benchmark_parser(doc: str, cases: list[str], seconds: float, out) -> argparse.ArgumentParser:
+    """The options every per-case criterion benchmark takes (--bench-dir, --cases, --seconds,
+    --out), with the script's own defaults; the script adds its own options after."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--bench-dir")
+    parser.add_argument("--cases", default=",".join(cases))
+    parser.add_argument("--seconds", type=float, default=seconds, help="wall-clock limit of each fit")
+    parser.add_argument("--out", default=str(out))
+    return parser

@@ -20,7 +20,6 @@ AUCs with the real ones. Writes `benchmarks/results/anomaly_proxy.md`.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, machine_line, one_torch_thread, write_markdown  # noqa: E402
+from _common import bench_dir, case_benchmark_parser, import_scorer, machine_line, one_torch_thread, write_markdown  # noqa: E402
 
 CASES = ["det_breast_cancer", "det_latent8"]
 FAMILIES = ["gaussian_mixture", "isolation_forest", "ebm", "diffusion", "arf", "dbn"]
@@ -139,12 +138,8 @@ def write_report(results: dict, args, path: Path, wall: float) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench-dir")
-    parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--seconds", type=float, default=25.0, help="wall-clock limit of each fit")
+    parser = case_benchmark_parser(__doc__, CASES, 25.0, REPO / "benchmarks" / "results" / "anomaly_proxy.md")
     parser.add_argument("--injections", type=int, default=3, help="synthetic draws per proxy")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "anomaly_proxy.md"))
     args = parser.parse_args(argv)
     one_torch_thread()
     scorer = import_scorer(bench_dir(args.bench_dir))

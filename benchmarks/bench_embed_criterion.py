@@ -34,7 +34,6 @@ between runs. Writes `benchmarks/results/embed_criterion.md`.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -44,7 +43,7 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import bench_dir, import_scorer, machine_line, one_torch_thread, write_markdown  # noqa: E402
+from _common import bench_dir, case_benchmark_parser, import_scorer, machine_line, one_torch_thread, write_markdown  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 CASES = ["emb_digits", "emb_waveforms", "digits", "iris", "penguins"]
@@ -345,12 +344,8 @@ def write_report(results: dict, args, path: Path, wall: float) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench-dir")
-    parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--seconds", type=float, default=45.0, help="wall-clock limit of each fit")
+    parser = case_benchmark_parser(__doc__, CASES, 45.0, RESULTS / "embed_criterion.md")
     parser.add_argument("--random-configs", type=int, default=2, help="random search-space draws per family")
-    parser.add_argument("--out", default=str(RESULTS / "embed_criterion.md"))
     args = parser.parse_args(argv)
     one_torch_thread()
     scorer = import_scorer(bench_dir(args.bench_dir))
