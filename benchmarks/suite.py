@@ -1,6 +1,6 @@
 """The benchmark suite: the advisor against its peers, its advice against an oracle, and costs.
 
-    python benchmarks/suite.py run [--parts prediction generation other oracle cost guided]
+    python benchmarks/suite.py run [--parts prediction generation other oracle advisor_repeat cost guided]
                                    [--jobs 2] [--cases ...] [--budgets 30 120]
     python benchmarks/suite.py report          # RESULTS.md and results.json from the records
 
@@ -27,7 +27,7 @@ from _common import ROOT, bench_dir, import_scorer, machine
 
 RECORDS = ROOT / "benchmarks" / "results" / "suite" / "records.jsonl"
 BUNDLED_DIR = ROOT / "benchmarks" / "results" / "suite" / "bundled_cases"
-PARTS = ("prediction", "generation", "other", "oracle", "oracle_long", "oracle_repeat", "guided", "cost")
+PARTS = ("prediction", "generation", "other", "oracle", "oracle_long", "oracle_repeat", "advisor_repeat", "guided", "cost")
 ORACLE_FACTOR = 2  # each family alone gets this many times the advisor's budget (see RESULTS.md)
 LONG_ORACLE_FACTOR = 5  # ... and this many, where the shorter run used most of its budget
 BUDGET_BOUND = 0.75  # share of its budget after which an oracle run counts as cut short by it
@@ -204,6 +204,11 @@ def plan(args, score, bdir: Path) -> list[dict]:
         jobs += long_oracle_jobs(all_cases)
     if "oracle_repeat" in args.parts:
         jobs += [{**job, "seed": REPEAT_SEED} for job in long_oracle_jobs(all_cases, forecast_checks_only=True)]
+    if "advisor_repeat" in args.parts:
+        # The advice made again with another seed (other splits, initial weights and trials):
+        # how far the hit rate and the picks move from one run to the next.
+        jobs += [{"kind": "advisor", "budget": budget, "guidance": "none", "case": name, "bench_dir": folder, "seed": REPEAT_SEED}
+                 for name, folder, _ in all_cases if not name.startswith("bundled_") for budget in REGRET_BUDGETS]
     if "cost" in args.parts:
         import bench_cost
 

@@ -520,6 +520,48 @@ def advice_regret(idx: dict, records: list[dict]) -> tuple[list[str], dict]:
     return lines + [""], summary
 
 
+def advice_repeat(idx: dict, records: list[dict], repeats: list[dict]) -> tuple[list[str], dict]:
+    """The advice made again with another seed (suite.py's "advisor_repeat" part): its hit rate
+    and regret beside the first run's, and how many picks stayed the same. Other splits of the
+    development rows, other initial weights and other trials: where the families are close, the
+    pick moves with them, and so does any hit rate measured on one run."""
+    runs_of = oracle_runs_by_family(records)
+    again = index(repeats)
+    lines, summary = [], {}
+    for budget in REGRET_BUDGETS:
+        pairs = []
+        for case, runs in sorted(runs_of.items()):
+            first, second = advisor_run(idx, case, budget), again.get(("advisor", "advisor", case, budget, "none", "seed", REPEAT_SEED))
+            if first and second and "error" not in second:
+                pairs.append((case, runs, first.get("family"), second.get("family")))
+        if not pairs:
+            continue
+        if not lines:
+            lines = ["### The advice made again with another seed", "",
+                     f"The same advisor runs (default weights) made again with seed {REPEAT_SEED}: other splits of the development rows,",
+                     "other initial weights, other trials. Regret and hits are counted against the same oracle as above.", ""]
+        regrets, hits, same, moved = [], [], 0, []
+        for case, runs, pick0, pick1 in pairs:
+            values = {f: r["value"] for f, r in runs.items()}
+            tied, _ = tied_with_oracle_best(case, runs)
+            r1 = regret(case, values, pick1)
+            if r1 is not None:
+                regrets.append(r1)
+                hits.append(pick1 in tied)
+            same += pick0 == pick1
+            if pick0 != pick1:
+                moved.append(f"{case} ({pick0} → {pick1})")
+        hit_rate = sum(hits) / len(hits) if hits else None
+        summary[f"{budget:g}s_seed{REPEAT_SEED}"] = {
+            "median_regret": round(statistics.median(regrets), 2) if regrets else None,
+            "hit_rate": round(hit_rate, 3) if hit_rate is not None else None,
+            "same_pick": same, "cases": len(pairs)}
+        lines.append(f"- {budget:g} s, seed {REPEAT_SEED}: median regret {fmt(statistics.median(regrets) if regrets else None, 2)} points; "
+                     f"the oracle's best or a family tied with it picked in {fmt(hit_rate and 100 * hit_rate, 0)}% of {len(hits)} cases; "
+                     f"the same pick as seed 0 in {same} of {len(pairs)}" + (f"; moved: {', '.join(moved)}." if moved else "."))
+    return (lines + [""] if lines else []), ({"advice_repeat": summary} if summary else {})
+
+
 # -- the verdict: tie calls and checks -----------------------------------------------------------
 def ranked(record: dict) -> list[dict]:
     """The ranking entries the verdict scored (failed, skipped and unsupported families have no criteria)."""
@@ -975,11 +1017,11 @@ def render() -> tuple[str, dict]:
     records = [r for r in everything if current(r)]
     mach = json.loads((SUITE / "machine.json").read_text()) if (SUITE / "machine.json").exists() else machine()
     parts, summary = [], {}
-    # Runs made again with another seed measure the spread of the long oracle runs, nothing else.
+    # Runs made again with another seed measure the spread of the long oracle runs and of the advice, nothing else.
     repeats = [r for r in records if r["job"].get("seed")]
     records = [r for r in records if not r["job"].get("seed")]
     idx = index(records)
-    for fn in (prediction, generation, advice_regret, tie_calls, verdict_checks, partial(forecasts, repeats=repeats), priors):
+    for fn in (prediction, generation, advice_regret, partial(advice_repeat, repeats=repeats), tie_calls, verdict_checks, partial(forecasts, repeats=repeats), priors):
         lines, s = fn(idx, records)
         parts += lines
         summary.update(s)
@@ -1007,7 +1049,7 @@ def render() -> tuple[str, dict]:
         PROTOCOL_NOTE,
         "",
     ]
-    timed = [r for r in records if r["job"]["kind"] in ("advisor", "oracle") and r["job"].get("budget") and "wall_s" in r]
+    timed = [r for r in records + repeats if r["job"]["kind"] in ("advisor", "oracle") and r["job"].get("budget") and "wall_s" in r]
     late = [f"{r['job'].get('family') or 'advisor'} on {r['job']['case']}: {r['wall_s']:.1f} s of {r['job']['budget']:g}"
             for r in timed if r["wall_s"] > r["job"]["budget"] + GRACE(r["job"]["budget"])]
     summary["advisor_runs_over_budget_rule"] = late
