@@ -136,6 +136,34 @@ def test_semicolon_and_latin1_csv_are_read(tmp_path, classic_only):
     assert "delimiter ';'" in result.output
 
 
+def test_numbers_with_decimal_commas_in_a_semicolon_csv_are_numbers(tmp_path, classic_only):
+    """Where ';' separates the fields the comma is often the decimal mark: 1,5 is a number there,
+    and reading it as text left the table without a usable column."""
+    frame = _base()
+    frame["y"] = np.where(frame["y"] == "p", 1.0, 0.0)
+    path = tmp_path / "comma.csv"
+    frame.to_csv(path, sep=";", decimal=",", index=False)
+    result = CliRunner().invoke(main, ["profile", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "read ',' as the decimal mark" in result.output
+    assert "look like an ID" not in result.output
+    result = CliRunner().invoke(main, ["recommend", str(path), "--task", "classify", "--target", "y", "--budget", "6", "--max-trials", "1"])
+    assert result.exit_code == 0, result.output
+
+
+def test_true_false_labels_with_gaps_are_classified(tmp_path, classic_only):
+    """A True/False column with empty cells is read as Python booleans in an object column,
+    which scikit-learn took for an unknown kind of target: every family failed."""
+    frame = _base(80)
+    frame["y"] = np.where(frame["a"] > 0, "True", "False")
+    frame.loc[::9, "y"] = np.nan
+    data = _table(tmp_path, frame)
+    result = CliRunner().invoke(main, ["recommend", data, "--task", "classify", "--target", "y", "--budget", "6", "--max-trials", "1",
+                                       "--families", "linear"])
+    assert result.exit_code == 0, result.output
+    assert "whose target 'y' is missing" in result.output
+
+
 def test_many_categorical_levels_run(tmp_path, classic_only):
     rng = np.random.default_rng(0)
     n = 12_000

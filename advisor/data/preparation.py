@@ -158,6 +158,7 @@ def _clean_target(frame: pd.DataFrame, target: str, task: str, warnings: list[st
         frame = frame.copy()
         frame[target] = numeric.astype(float)
     if task == "classify":
+        frame, y = _uniform_labels(frame, target)
         counts = y.value_counts()
         if len(counts) > 100 and pd.api.types.is_float_dtype(y):
             raise InputError(f"target {target!r} has {len(counts)} distinct numbers; did you mean --task regress?")
@@ -165,6 +166,25 @@ def _clean_target(frame: pd.DataFrame, target: str, task: str, warnings: list[st
         if len(rare):
             warnings.append(f"classes with a single row in {target!r}: {', '.join(map(str, rare.index[:5]))}; they stay in training only")
     return frame
+
+
+def _uniform_labels(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Class labels of one type, as scikit-learn's classifiers need them.
+
+    A column read with gaps keeps pandas' `object` dtype after its missing rows are dropped:
+    True/False become Python booleans in an object column, which scikit-learn takes for an
+    unknown kind of target. Their own dtype is inferred again; labels that still mix types
+    (1 and "one") are compared as text.
+    """
+    y = frame[target]
+    if y.dtype != object:
+        return frame, y
+    inferred = y.infer_objects()
+    if inferred.dtype == object and not all(isinstance(v, str) for v in inferred):
+        inferred = inferred.astype(str)
+    frame = frame.copy()
+    frame[target] = inferred
+    return frame, inferred
 
 
 def _drop_constants(profile: Profile, rows: pd.DataFrame, task: str, warnings: list[str]) -> dict:

@@ -218,36 +218,57 @@ def _read_csv(path: Path, head: bytes) -> Table:
     if dupes:
         raise InputError(f"{path}: duplicate column names: {', '.join(dupes)}")
     notes = []
+    encoding = "utf-8-sig"
     try:
         try:
-            frame = _pandas_csv(path, delimiter, "utf-8-sig")
+            frame = _pandas_csv(path, delimiter, encoding)
         except UnicodeDecodeError:
-            frame = _pandas_csv(path, delimiter, "latin-1")
+            encoding = "latin-1"
+            frame = _pandas_csv(path, delimiter, encoding)
             notes.append(f"{path.name} is not UTF-8; read it as Latin-1")
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: file has no columns") from None
     except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: not a well-formed CSV ({first})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
     if delimiter != ",":
         notes.append(f"{path.name}: read with delimiter {delimiter!r}")
+        frame = _with_decimal_commas(path, frame, delimiter, encoding, notes)
+    frame.columns = [str(c).strip() for c in frame.columns]
     return Table(frame, str(path), warnings=notes)
+
+
+def _with_decimal_commas(path: Path, frame: pd.DataFrame, delimiter: str, encoding: str, notes: list[str]) -> pd.DataFrame:
+    """The table read again with ',' as the decimal mark where that makes more of its columns
+    numbers: a file separated by ';' or tabs is often written where the comma is the decimal mark
+    (1,5 for one and a half), and read with the point those numbers are text."""
+    text_columns = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    if not text_columns:
+        return frame
+    try:
+        again = _pandas_csv(path, delimiter, encoding, decimal=",")
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        return frame
+    converted = [c for c in text_columns if c in again.columns and pd.api.types.is_numeric_dtype(again[c])]
+    if not converted or list(again.columns) != list(frame.columns):
+        return frame
+    notes.append(f"{path.name}: read ',' as the decimal mark ({len(converted)} column(s) of numbers written 1,5)")
+    return again
 
 
 LARGE_CSV_BYTES = 32 * 2**20
 
 
-def _pandas_csv(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
+def _pandas_csv(path: Path, delimiter: str, encoding: str, decimal: str = ".") -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if path.stat().st_size > LARGE_CSV_BYTES and encoding.startswith("utf-8"):
+        if path.stat().st_size > LARGE_CSV_BYTES and encoding.startswith("utf-8") and decimal == ".":
             # Large files: pyarrow's multi-threaded parser, when installed, is several times faster.
             try:
                 return pd.read_csv(path, sep=delimiter, encoding="utf-8", engine="pyarrow")
             except Exception:  # noqa: BLE001 - no pyarrow, or a file it cannot read: the C parser decides
                 pass
-        return pd.read_csv(path, sep=delimiter, encoding=encoding, skipinitialspace=True, low_memory=False)
+        return pd.read_csv(path, sep=delimiter, encoding=encoding, decimal=decimal, skipinitialspace=True, low_memory=False)
 
 
 def _check_frame(frame: pd.DataFrame, source: str) -> None:
