@@ -135,6 +135,9 @@ def test_every_ranked_regressor_has_a_measured_uncertainty_and_calibrated_interv
     mean, std = rec.best_estimator_.predict(held_out[["a", "b"]], return_std=True)
     covered = np.abs(held_out["y"] - mean) <= 1.6448536269514722 * std
     assert 0.83 <= covered.mean() <= 0.97
+    # The bounds themselves, from the returned model as the README shows it (raw rows in).
+    bounds = rec.best_estimator_.predict_interval(held_out[["a", "b"]])
+    np.testing.assert_allclose(bounds, np.column_stack([mean - 1.6448536269514722 * std, mean + 1.6448536269514722 * std]), rtol=1e-6)
 
 
 def test_a_deadline_inside_the_two_sample_test_stops_the_scoring(monkeypatch):

@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import balanced_accuracy_score, r2_score
+from sklearn.metrics import r2_score
 
 from advisor.criteria.base import finite, timed
 from advisor.errors import FamilyError
-from advisor.model.decision import Z90, BalancedDecision, balanced_labels, implied_shares, interval_score
+from advisor.model.decision import Z90, BalancedDecision, balanced_accuracy, balanced_labels, implied_shares, interval_score
 
 
 def expected_calibration_error(y_true, proba, classes, n_bins: int = 15) -> float:
@@ -57,7 +57,7 @@ def classify(est, X, y, ctx):
         pred = np.asarray(pred).astype(str)
     if pred.shape[0] != len(X):
         raise FamilyError(f"predict returned {pred.shape[0]} rows for {len(X)}")
-    bal = balanced_accuracy_score(y, pred)
+    bal = balanced_accuracy(y, pred)
     parts = {"y": y, "pred": pred} if proba is None else {"y": y, "pred": pred, "proba": proba, "classes": classes}
     metrics.update(balanced_accuracy=bal, accuracy=float(np.mean(y == pred)), _predict_seconds=t, _parts=parts)
     unc = None

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from sklearn.metrics import balanced_accuracy_score, r2_score
+from sklearn.metrics import r2_score
 
 from advisor.criteria import expected_calibration_error, interval_skill, log_loss_skill
 from advisor.judging.bootstrap import fidelity_draws, interval, row_weights
-from advisor.model.decision import balanced_labels, conformal_quantile, tune_balance
+from advisor.model.decision import balanced_accuracy, balanced_labels, conformal_quantile, tune_balance
 
 LEVEL = 0.9
 Z_LEVEL = 1.6448536269514722
@@ -131,7 +131,7 @@ def _classify(parts, weights, source, rows) -> Selection:
                        ece=round(expected_calibration_error(y, proba, classes), 6), decision_power=power)
     else:
         pred = np.asarray(parts["pred"]).astype(str)
-    fidelity = float(balanced_accuracy_score(y, pred))
+    fidelity = balanced_accuracy(y, pred)
     metrics.update(balanced_accuracy=round(fidelity, 6), accuracy=round(float(np.mean(y == pred)), 6))
     draws = fidelity_draws("classify", {"y": y, "pred": pred}, weights) if weights is not None else None
     return Selection(fidelity, source, rows, draws=draws, uncertainty=uncertainty, metrics=metrics, decision=decision,

@@ -167,7 +167,7 @@ class AdvisorPipeline(Pipeline):
     """The model a run returns: `InputCleaner` first, then the family's fitted estimator.
 
     A scikit-learn Pipeline, so `predict`, `predict_proba`, `predict(X, return_std=True)`,
-    `score_samples` and `transform` take the user's raw rows; `sample` (generate) hands the
+    `predict_interval` (regress), `score_samples` and `transform` take the user's raw rows; `sample` (generate) hands the
     model's rows back through the cleaner's inverse, and `transform` of a denoiser returns rows
     in the input's form. A generator fitted on a table with its `target` column also draws rows
     for given target values (`sample(n, y=...)`, advisor.model.conditional).
@@ -207,6 +207,11 @@ class AdvisorPipeline(Pipeline):
         numeric = numeric_target(values)
         wanted = wanted_values(y, n, self.target, None if numeric else sorted(set(values), key=str))
         return self.cleaner.inverse_transform(sample_given(self.model, self.target, wanted, numeric, random_state=random_state))
+
+    @available_if(lambda self: hasattr(self.steps[-1][1], "predict_interval"))
+    def predict_interval(self, X):
+        """Bounds of the regressor's calibrated 90 % interval for the user's raw rows, (n, 2)."""
+        return self.model.predict_interval(self.cleaner.transform(X))
 
     def transform(self, X, **params):
         out = super().transform(X, **params)
