@@ -387,3 +387,17 @@ def test_iterative_classic_models_report_how_their_training_ended():
     curve = trial_curve([], boosted)
     assert curve["stopped_by"] == "early_stopped" and len(curve["validation_score"]) == boosted.n_iter_
     assert trial_curve([], GaussianMixtureGenerator.__new__(GaussianMixtureGenerator)) is None  # unfitted: no curve
+
+
+def test_the_rationale_gives_a_generator_the_fidelity_it_was_ranked_on():
+    """A generator whose fidelity was cut for memorisation is cited with the cut value it was
+    ranked on (and the C2ST before it), never the raw C2ST beside the cut value's interval; a
+    family trained for under a second is not said to have had 0 s."""
+    from advisor.judging.ranking import _metric_text, _time_ran_out
+
+    entry = {"criteria": {"fidelity": 0.8483}, "metrics": {"c2st_score": 0.9434, "memorization_penalty": 0.1009, "coverage": 0.99}}
+    assert _metric_text(entry, "generate") == "0.848 (0.943 cut by 10% for memorisation), coverage 0.99"
+    entry["metrics"]["memorization_penalty"] = 0.0
+    assert _metric_text(entry, "generate") == "0.943, coverage 0.99"
+    assert _time_ran_out({"curve": {"seconds": [0.2, 0.71]}}) == "its 0.7 s ran out"
+    assert _time_ran_out({"curve": {"seconds": [3.0, 9.0]}}) == "its 9 s ran out"

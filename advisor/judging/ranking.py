@@ -272,7 +272,7 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
 
 def _time_ran_out(entry: dict) -> str:
     ran = ((entry.get("curve") or {}).get("seconds") or [None])[-1]
-    return f"its {ran:.0f} s ran out" if ran else "its time ran out"
+    return f"its {ran:.1f} s ran out" if ran and ran < 1 else f"its {ran:.0f} s ran out" if ran else "its time ran out"
 
 
 def _speeding_up_sentence(entry: dict, fid: str, picked: bool = False) -> str:
@@ -340,7 +340,11 @@ def _metric_text(entry: dict, task: str) -> str:
         extra = f", 90% interval coverage {m['coverage90']:.2f}" if "coverage90" in m else ""
         return f"{m.get('r2', 0):.3f} (RMSE {m.get('rmse', 0):.4g}){extra}"
     if task == "generate":
-        return f"{m.get('c2st_score', 0):.3f}, coverage {m.get('coverage', 0):.2f}"
+        penalty = m.get("memorization_penalty") or 0.0
+        score = f"{m.get('c2st_score', 0):.3f}"
+        if penalty > 0:  # the fidelity is the C2ST cut for memorisation: say both, as the ranking used the first
+            score = f"{entry['criteria']['fidelity']:.3f} ({score} cut by {penalty:.0%} for memorisation)"
+        return f"{score}, coverage {m.get('coverage', 0):.2f}"
     if task == "detect":
         return f"{m.get('roc_auc', 0):.3f} ({m.get('anomalies')} anomalies)"
     if task == "embed":
