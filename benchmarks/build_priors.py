@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from _common import ROOT
+from suite import protocol_of
 
 from advisor.priors.features import meta_features
 
@@ -43,10 +44,12 @@ def family_row(record: dict) -> dict | None:
 def build(records: list[dict]) -> dict:
     by_case: dict[str, dict] = defaultdict(dict)
     profiles, budget_of = {}, {}
-    # Only the oracle runs of the newest protocol (benchmarks/suite.py PROTOCOL) count.
-    newest = max((r["job"].get("protocol", 1) for r in records if r["job"]["kind"] == "oracle"), default=1)
+    # Only the oracle runs of the current protocol count: each task's own (benchmarks/suite.py
+    # protocol_of), so that a task whose oracle was run again does not leave the others out.
     for r in records:
-        if r["job"]["kind"] != "oracle" or "error" in r or r["job"].get("protocol", 1) != newest or r["job"].get("seed"):
+        if r["job"]["kind"] != "oracle" or "error" in r or r["job"].get("seed") or r["job"]["case"].startswith("bundled_"):
+            continue
+        if r["job"].get("protocol", 1) != protocol_of("oracle", _task_of(r["job"]["case"]), r["job"]["budget"]):
             continue
         row = family_row(r)
         if row is None:
