@@ -33,6 +33,13 @@ class AdvisorGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `advisor` alone: the help, as click shows it
+            exc.show()
+            code = exc.exit_code
+        except click.UsageError as exc:  # one line, with where to look, instead of click's usage block
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            code = exc.exit_code
         except click.ClickException as exc:
             exc.show()
             code = exc.exit_code
