@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from advisor.sdk import TabularEncoder, TakesTables, as_frame, declared_init
 from advisor_plugins.arf.adversarial import adversarial_forest
 from advisor_plugins.arf.columns import column_layout
-from advisor_plugins.arf.forde import cells_per_leaf, fit_leaves, log_density
+from advisor_plugins.arf.forde import cells_per_leaf, fit_leaves, log_density, spread_single_row_leaves
 from advisor_plugins.arf.forge import draw_rows
 
 ARF_PARAMS = {
@@ -96,10 +96,14 @@ class ARFGenerator(_AdversarialForest):
 
 
 class ARFDetector(_AdversarialForest):
-    """detect: `score_samples` is the FORDE log-density (higher = more normal); `predict` flags
-    rows scoring below the 5 % quantile of the training rows' scores as -1."""
+    """detect: `score_samples` is the FORDE log-density (higher = more normal), with a leaf that
+    one real row alone reached given its column's spread; `predict` flags rows scoring below the
+    5 % quantile of the training rows' scores as -1."""
 
     def _after_fit(self, Z):
+        # A detector reads densities where the odd rows are among those it learned from: a leaf
+        # holding one of them alone must not be a spike of density on it (forde).
+        self.leaves_ = spread_single_row_leaves(self.leaves_, len(Z))
         self.offset_ = float(np.quantile(log_density(self.forest_, self.leaves_, self.layout_, Z), 0.05))
 
     def score_samples(self, X):

@@ -129,6 +129,27 @@ def fit_leaves(forest, Z: np.ndarray, layout: dict, alpha: float) -> dict:
     return table
 
 
+def spread_single_row_leaves(table: dict, n_rows: int) -> dict:
+    """The table with every leaf that fewer than two of the `n_rows` real rows reached given
+    the column's own spread (sd 1 in the encoded units), as a leaf no row reached has: for
+    reading densities, not for drawing rows.
+
+    One row cannot say how far a leaf's values spread, so its within-leaf sd sits at the floor
+    (MIN_SD) and the leaf is a spike of density on that row. Where isolated rows get leaves of
+    their own, which is what gross outliers in the training rows do, a detector rated exactly
+    those rows the most normal. Measured with 1,000 rows holding 15 gross outliers, scored on
+    those same rows (three seeds, leaves of at least 5 rows): ROC-AUC 0.67 (0.58 at worst)
+    before, 1.00 after; on the public detection cases' test rows 0.935 -> 0.933 and 0.976 -> 0.976.
+    """
+    few = table["weight"] * n_rows < 2
+    if not few.any() or table["sd"].shape[1] == 0:  # no such leaf, or no continuous column to spread
+        return table
+    out = dict(table)
+    out["sd"] = np.where(few[:, None], 1.0, table["sd"])
+    out["log_mass"] = log_mass((table["lo"] - table["mean"]) / out["sd"], (table["hi"] - table["mean"]) / out["sd"])
+    return out
+
+
 def cells_per_leaf(layout: dict) -> int:
     """Numbers the table keeps per leaf (with the full boxes held while fitting)."""
     discrete = sum(len(levels) + 1 for levels in layout["levels"])
