@@ -243,8 +243,8 @@ def _with_decimal_commas(path: Path, frame: pd.DataFrame, delimiter: str, encodi
     numbers: a file separated by ';' or tabs is often written where the comma is the decimal mark
     (1,5 for one and a half), and read with the point those numbers are text."""
     text_columns = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-    if not text_columns:
-        return frame
+    if not any(_looks_like_decimal_commas(frame[c]) for c in text_columns):
+        return frame  # no column to gain: the file is not read twice
     try:
         again = _pandas_csv(path, delimiter, encoding, decimal=",")
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
@@ -254,6 +254,15 @@ def _with_decimal_commas(path: Path, frame: pd.DataFrame, delimiter: str, encodi
         return frame
     notes.append(f"{path.name}: read ',' as the decimal mark ({len(converted)} column(s) of numbers written 1,5)")
     return again
+
+
+DECIMAL_COMMA = r"^\s*[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*$"
+
+
+def _looks_like_decimal_commas(column: pd.Series, sample: int = 200) -> bool:
+    """Whether most of a text column's first values are numbers written with a decimal comma."""
+    values = column.dropna().astype(str).head(sample)
+    return len(values) > 0 and values.str.match(DECIMAL_COMMA).mean() >= 0.5
 
 
 LARGE_CSV_BYTES = 32 * 2**20
