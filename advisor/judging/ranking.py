@@ -272,7 +272,9 @@ def _forecast_sentences(best: dict, scored: list[dict], fid: str) -> list[str]:
 
 def _time_ran_out(entry: dict) -> str:
     ran = ((entry.get("curve") or {}).get("seconds") or [None])[-1]
-    return f"its {ran:.1f} s ran out" if ran and ran < 1 else f"its {ran:.0f} s ran out" if ran else "its time ran out"
+    if not ran:
+        return "its time ran out"
+    return f"its {ran:.1f} s ran out" if ran < 1 else f"its {ran:.0f} s ran out"
 
 
 def _speeding_up_sentence(entry: dict, fid: str, picked: bool = False) -> str:

@@ -187,7 +187,7 @@ def supported_components(gmm: GaussianMixture, n_rows: int) -> GaussianMixture:
     keep = gmm.weights_ * n_rows >= minimum
     if keep.all() or not keep.any():
         return gmm
-    trimmed = copy.deepcopy(gmm)
+    trimmed = copy.copy(gmm)  # its arrays are replaced below, never changed in place
     trimmed.weights_ = gmm.weights_[keep] / gmm.weights_[keep].sum()
     per_component = ("means_",) if gmm.covariance_type == "tied" else ("means_", "covariances_", "precisions_", "precisions_cholesky_")
     for name in per_component:
