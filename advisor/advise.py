@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 import warnings as pywarnings
+from numbers import Integral
 from typing import Any
 
 from advisor.criteria import EvalContext, evaluate
@@ -86,6 +87,8 @@ def recommend(
     noise_std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
     if not math.isfinite(noise_std) or noise_std <= 0:
         raise InputError(f"--noise-std must be a positive number, got {noise_std!r}")
+    if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(max_trials, Integral) or max_trials < 1):
+        raise InputError(f"--max-trials must be a whole number of at least 1, got {max_trials!r}")
     weight_map = parse_weights(weights, task, prefer)
     end = t0 + budget - FINAL_MARGIN_S
 

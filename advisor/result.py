@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.data.profiling import Profile
+from advisor.errors import InputError
 
 SCHEMA_VERSION = "1.0"
 
@@ -146,7 +147,9 @@ def load(path: str | Path, *, trust: bool = False) -> Recommendation:
     from advisor.model.safe_load import load_saved
 
     data = load_saved(Path(path), trust=trust)
-    doc = json.loads(data["document"])
+    doc = _document(data)
+    if doc is None:
+        raise InputError(f"{path}: not a model saved by advisor (advisor recommend --save-model, or Recommendation.save)")
     return Recommendation(
         task=doc["task"],
         target=doc.get("target"),
@@ -169,3 +172,16 @@ def load(path: str | Path, *, trust: bool = False) -> Recommendation:
         selection=doc.get("selection", {}),
         budget_advice=doc.get("budget_advice"),
     )
+
+
+def _document(data) -> dict | None:
+    """The result document of a file `Recommendation.save` wrote; None for anything else that
+    skops can read (a model saved on its own, a plain dict)."""
+    if not isinstance(data, dict) or "estimator" not in data or not isinstance(data.get("document"), str):
+        return None
+    try:
+        doc = json.loads(data["document"])
+    except ValueError:
+        return None
+    needed = ("task", "recommendation", "ranking", "pareto", "rationale", "profile", "budget_s", "elapsed_s")
+    return doc if isinstance(doc, dict) and all(k in doc for k in needed) else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -31,13 +32,17 @@ class _AdvisorEstimator(BaseEstimator):
         self.device = device
         self.random_state = random_state
 
-    def _frame(self, X) -> pd.DataFrame:
+    def _frame(self, X, names=None) -> pd.DataFrame:
+        """`X` as a frame; an array's columns get `names` (those of the frame `fit` saw, so that
+        rows passed as an array are read by position, as scikit-learn reads them) or invented ones."""
         if isinstance(X, pd.DataFrame):
             frame = X.reset_index(drop=True)
             frame.columns = [str(c) for c in frame.columns]
             return frame
         X = np.asarray(X)
-        frame = pd.DataFrame(X.reshape(len(X), -1), columns=array_columns(int(np.prod(X.shape[1:]))))
+        width = int(np.prod(X.shape[1:]))
+        columns = list(names) if names is not None and len(names) == width else array_columns(width)
+        frame = pd.DataFrame(X.reshape(len(X), -1), columns=columns)
         if X.dtype == object:  # numbers stored as objects are still numbers
             for value in X.reshape(-1):
                 if value is not None and not isinstance(value, (str, int, float, np.number, bool)):
@@ -64,18 +69,26 @@ class _AdvisorEstimator(BaseEstimator):
             prefer=self.prefer,
             max_trials=self.max_trials,
             device=self.device,
-            seed=0 if self.random_state is None else int(self.random_state),
+            seed=self._seed(),
         )
         self.recommendation_ = rec
         self.best_estimator_ = rec.best_estimator_
         self.best_family_ = rec.best_family
         return self
 
+    def _seed(self) -> int:
+        """The run's seed: an int as given, 0 for None, one drawn from a `RandomState`."""
+        if self.random_state is None:
+            return 0
+        if isinstance(self.random_state, (int, np.integer)):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
     def _rows(self, X):
         """Rows as `fit` saw them; the returned model's own first step does the cleaning."""
         check_is_fitted(self, "best_estimator_")
         validate_data(self, X, dtype=None, ensure_all_finite=False, reset=False)
-        return self._frame(X)
+        return self._frame(X, self.best_estimator_.cleaner.input_columns_)
 
     def predict(self, X):
         rows = self._rows(X)
@@ -119,3 +132,7 @@ class AdvisorRegressor(RegressorMixin, _AdvisorEstimator):
         if return_std:
             return self.best_estimator_.predict(rows, return_std=True)
         return self.best_estimator_.predict(rows)
+
+    def predict_interval(self, X):
+        """Bounds of the winner's calibrated 90 % interval for each row, shape (n, 2)."""
+        return self.best_estimator_.predict_interval(self._rows(X))

@@ -174,9 +174,15 @@ def _uniform_labels(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.
     A column read with gaps keeps pandas' `object` dtype after its missing rows are dropped:
     True/False become Python booleans in an object column, which scikit-learn takes for an
     unknown kind of target. Their own dtype is inferred again; labels that still mix types
-    (1 and "one") are compared as text.
+    (1 and "one") are compared as text. Nullable integers and booleans become plain ones, so that
+    the model predicts 0 / 1 or True / False as given, not 0.0 / 1.0.
     """
     y = frame[target]
+    masked = getattr(y.dtype, "numpy_dtype", None)  # pandas' nullable Int64 / boolean: their numpy kind, gaps dropped
+    if masked is not None:
+        frame = frame.copy()
+        frame[target] = y.astype(masked)
+        return frame, frame[target]
     if y.dtype != object:
         return frame, y
     inferred = y.infer_objects()

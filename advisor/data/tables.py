@@ -82,6 +82,8 @@ def read_table(
         )
     if target is not None and not isinstance(target, str) and not np.isscalar(target):
         table = _attach_target(table, target)
+    elif target is not None and not isinstance(target, str):  # a column named by a number (a frame built from an array)
+        table.target = str(target)
     _check_frame(table.frame, table.source)
     return table
 
@@ -120,7 +122,12 @@ def _from_xy(X: Any, y: Any) -> Table:
 
 
 def _attach_target(table: Table, y: Any) -> Table:
-    y = pd.Series(np.asarray(y) if not isinstance(y, pd.Series) else y.to_numpy())
+    values = y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:  # one column, as df[["label"]] gives it
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise InputError(f"y must hold one label per row (one column), got shape {values.shape}")
+    y = pd.Series(values)
     if len(y) != len(table.frame):
         raise InputError(f"X has {len(table.frame)} rows but y has {len(y)}")
     name = "target"
@@ -285,6 +292,9 @@ def _check_frame(frame: pd.DataFrame, source: str) -> None:
         raise InputError(f"{source}: the table has no columns")
     if len(frame) == 0:
         raise InputError(f"{source}: the table has a header but no rows")
+    complex_columns = [str(c) for c in frame.columns if pd.api.types.is_complex_dtype(frame[c])]
+    if complex_columns:
+        raise InputError(f"{source}: columns of complex numbers are not supported: {', '.join(complex_columns[:5])}")
     names = [str(c) for c in frame.columns]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

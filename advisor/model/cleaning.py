@@ -12,6 +12,8 @@ samples on the same raw columns the user gave, from Python, from the CLI and aft
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -75,6 +77,8 @@ class InputCleaner(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "input_columns_")
         frame = self._as_frame(X)
+        if len(frame) == 0:  # one message whichever family won, not each library's own
+            raise InputError("no rows given: the model needs at least one row")
         needed = [name for name, _ in self.columns]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
@@ -118,7 +122,9 @@ class InputCleaner(TransformerMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             if all(isinstance(c, str) for c in X.columns):
                 return X
-            return X.rename(columns=str)
+            frame = X.copy(deep=False)  # names as training saw them: str() of each, tuples of a MultiIndex too
+            frame.columns = [str(c) for c in X.columns]
+            return frame
         values = np.asarray(X)
         if values.ndim == 1:
             values = values.reshape(1, -1) if not fitting else values.reshape(-1, 1)
@@ -197,7 +203,11 @@ class AdvisorPipeline(Pipeline):
         """
         from advisor.model.conditional import ConditioningError, draw_with_target, numeric_target, sample_given, wanted_values
 
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
+            raise InputError(f"the number of rows to sample must be a whole number of at least 0, got {n!r}")
         values = getattr(self, "target_values_", None)  # models saved before conditioning lack it
+        if n == 0:  # no rows: the model's own empty table, with every column (no value of y to check)
+            return self.cleaner.inverse_transform(self.model.sample(0, random_state=random_state))
         if y is None and values is None:
             return self.cleaner.inverse_transform(self.model.sample(n, random_state=random_state))
         if values is None:

@@ -77,9 +77,12 @@ def wanted_values(y, n: int, column: str, levels: list | None) -> list:
             raise ConditioningError(f"y has {len(values)} values for {int(n)} rows: give one value, or one per row")
     if levels is None:
         try:
-            return [float(v) for v in values]
+            numbers = [float(v) for v in values]
         except (TypeError, ValueError):
             raise ConditioningError(f"{column} is numeric; y must hold numbers") from None
+        if not all(np.isfinite(numbers)):
+            raise ConditioningError(f"{column} is numeric; y must hold finite numbers, not NaN or infinity")
+        return numbers
     known = {str(level): level for level in levels}
     unknown = sorted({str(v) for v in values} - set(known))
     if unknown:

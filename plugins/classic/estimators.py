@@ -166,8 +166,13 @@ class GaussianMixtureGenerator(_ImageAware, BaseEstimator):
                 out[rows] = np.log(share) + gmm.score_samples(Z[rows])
         return np.where(np.isnan(out), np.nanmin(out) if np.isfinite(out).any() else -np.inf, out)
 
+    def decision_function(self, X):
+        """`score_samples` less the 5 % quantile of the training rows' scores: negative for the
+        rows `predict` calls anomalies, as scikit-learn's detectors do."""
+        return self.score_samples(X) - self.offset_
+
     def predict(self, X):
-        return np.where(self.score_samples(X) >= self.offset_, 1, -1)
+        return np.where(self.decision_function(X) >= 0, 1, -1)
 
 
 def supported_components(gmm: GaussianMixture, n_rows: int) -> GaussianMixture:
