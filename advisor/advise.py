@@ -11,7 +11,7 @@ from typing import Any
 from advisor.criteria import EvalContext, evaluate
 from advisor.data.preparation import check_task, prepare
 from advisor.data.tables import read_table
-from advisor.errors import AdvisorError, InputError
+from advisor.errors import InputError
 from advisor.families.discovery import discover
 from advisor.families.selection import parse_shape as _parse_shape
 from advisor.families.selection import profile  # noqa: F401 - public as advisor.profile
@@ -383,4 +383,8 @@ def _fallback(registry, runs, dataset, config, finish_by: float, run_warnings):
             continue
         run_warnings.append(f"budget too small for a search: returning the untuned baseline {run.name}")
         return run.name, est
-    raise AdvisorError(f"no family produced a model for {task} within the budget: " + "; ".join(f"{r.name}: {r.reason or r.status}" for r in runs))
+    # Every family failed on this data or ran out of budget, and no baseline fitted: what the user
+    # can change (the budget, the data), so a one-line error with each family's reason.
+    tried = [r for r in runs if r.status != "unsupported"] or runs
+    raise InputError(f"no family produced a model for {task} within the budget: "
+                     + "; ".join(f"{r.name}: {r.reason or r.status}" for r in tried))

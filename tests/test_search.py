@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -35,6 +38,34 @@ def test_tiny_budget_still_returns_a_fitted_model(classic_only, mixed_frame):
     assert len(rec.best_estimator_.predict(mixed_frame.drop(columns="label"))) == len(mixed_frame)
     assert any("budget too small" in w for w in rec.warnings)
     assert "fallback" in rec.search["phases_s"]  # the untuned model's fit is accounted for
+
+
+@pytest.mark.parametrize("seconds", ["0.5", "2"])
+def test_tiny_budgets_end_cleanly_with_the_torch_families_installed(tmp_path, mixed_frame, seconds):
+    """A deadline that fell inside the first import of torch left it half-initialised, and the run
+    crashed after printing its ranking (a segfault, or "partially initialized module 'torch'")."""
+    path = tmp_path / "data.csv"
+    mixed_frame.to_csv(path, index=False)
+    env = {k: v for k, v in os.environ.items() if k != "ADVISOR_LOAD_PLUGINS"}
+    done = subprocess.run([sys.executable, "-m", "advisor.cli", "recommend", str(path), "--task", "classify", "--target", "label",
+                           "--budget", seconds, "--no-storage", "-q"], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-400:]
+    assert "budget too small" in done.stderr or "Traceback" not in done.stderr
+
+
+def test_the_watchdog_lets_an_import_finish_and_stops_the_work_after_it(tmp_path, monkeypatch):
+    from advisor.runtime.watchdog import TrialTimeout, watchdog
+
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(0.4)\nLOADED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    started = time.monotonic()
+    with pytest.raises(TrialTimeout):
+        with watchdog(0.05, "trial"):
+            import slow_to_import  # noqa: F401
+            time.sleep(5)  # the trial's own work, which the deadline stops
+    assert sys.modules["slow_to_import"].LOADED
+    assert time.monotonic() - started < 2
+    del sys.modules["slow_to_import"]
 
 
 def test_same_seed_and_trial_count_repeat_exactly(classic_only, mixed_frame):

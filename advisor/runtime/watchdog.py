@@ -7,6 +7,11 @@ signal handler raises `TrialTimeout` in the main thread: Python code is interrup
 bytecode, and a blocking C call that returns on a signal (sleep, I/O waits) returns at once
 and raises there. The cost is one system call per trial.
 
+An import is never interrupted: a module stopped halfway through its first import (torch, say,
+which a family's first estimator imports) stays half-initialised in `sys.modules`, and every
+later import of it fails or crashes the process. When the timer fires inside an import, it is
+armed again for a moment later, so the trial stops once the import is done.
+
 Limits: it works in the main thread on POSIX systems only (elsewhere trials run without it),
 and C code that neither returns on a signal nor releases control (a tight loop in a compiled
 extension) cannot be stopped from inside the process.
@@ -21,8 +26,20 @@ from contextlib import contextmanager
 from advisor.errors import FamilyError
 
 
+IMPORT_RETRY_S = 0.05  # how soon the timer fires again when it found an import under way
+
+
 class TrialTimeout(FamilyError):
     """A trial ran past its deadline plus the grace period and was stopped."""
+
+
+def importing(frame) -> bool:
+    """Whether the interrupted code is inside an import (a frame of importlib's bootstrap on its stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def available() -> bool:
@@ -37,6 +54,9 @@ def watchdog(seconds: float, what: str = "trial", why: str = "ignored its deadli
         return
 
     def on_alarm(signum, frame):
+        if importing(frame):
+            signal.setitimer(signal.ITIMER_REAL, IMPORT_RETRY_S)
+            return
         raise TrialTimeout(f"{what} {why} and was stopped after {seconds:.1f}s")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)

@@ -176,6 +176,8 @@ class Search(TrialRunner, StudyStore):
         started = time.monotonic()
         task, profile = self.config.task, self.data.profile
         for run in pending:
+            if self.search_left() < MIN_TRIAL_SECONDS:
+                break  # no time for another first trial: its imports (torch, seconds) would only eat the fallback's time
             try:
                 with watchdog(max(self.search_left(), MIN_TRIAL_SECONDS), f"{run.name} set-up", "took longer than the search had"):
                     run.family.make_estimator(task, profile, **run.family.default_params(task, profile))
