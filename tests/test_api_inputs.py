@@ -125,3 +125,31 @@ def test_the_mixture_detector_has_a_decision_function_like_the_others(classic_on
     decision = model.decision_function(X)
     assert decision[-1] < 0 < np.median(decision)
     assert (np.where(decision >= 0, 1, -1) == model.predict(X)).all()
+
+
+def test_labels_that_are_numbers_with_fractions_are_classes(classic_only, blobs):
+    X, y = blobs
+    labels = np.array([0.5, 1.5, 2.25])[y]
+    rec = advisor.recommend((X, labels), task="classify", families=["linear"], **QUICK)
+    assert set(rec.best_estimator_.predict(X)) <= {"0.5", "1.5", "2.25"}
+    assert any("fractions" in w for w in rec.warnings)
+
+
+def test_an_id_for_a_class_label_is_refused_with_the_likely_task(classic_only, blobs):
+    X, _ = blobs
+    with pytest.raises(InputError, match="did you mean --task regress"):
+        advisor.recommend((X, np.arange(len(X)) + 1000), task="classify", families=["linear"], **QUICK)
+
+
+def test_true_false_is_not_a_regression_target(classic_only, blobs):
+    X, y = blobs
+    with pytest.raises(InputError, match="True/False"):
+        advisor.recommend((X, y == 0), task="regress", families=["linear"], **QUICK)
+
+
+def test_boosting_trains_when_a_class_has_a_single_row(classic_only, blobs):
+    X, y = blobs
+    X, y = np.r_[X, [[9.0, 9.0, 9.0, 9.0]]], np.r_[y, 3]
+    rec = advisor.recommend((X, y), task="classify", families=["hist_gradient_boosting"], **QUICK)
+    entry = next(e for e in rec.ranking_entries if e["family"] == "hist_gradient_boosting")
+    assert entry["status"] == "ok", entry.get("reason")

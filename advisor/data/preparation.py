@@ -151,7 +151,9 @@ def _clean_target(frame: pd.DataFrame, target: str, task: str, warnings: list[st
         raise InputError(f"target column {target!r} has {what}; nothing to learn")
     if task == "regress":
         numeric = pd.to_numeric(y, errors="coerce")
-        if numeric.isna().any() or pd.api.types.is_bool_dtype(y):
+        if pd.api.types.is_bool_dtype(y):
+            raise InputError(f"--task regress needs a numeric target, but {target!r} holds True/False; use --task classify")
+        if numeric.isna().any():
             raise InputError(f"--task regress needs a numeric target, but {target!r} holds text; use --task classify")
         if not np.isfinite(numeric.to_numpy(dtype=float)).all():
             raise InputError(f"target column {target!r} holds infinite values")
@@ -160,8 +162,17 @@ def _clean_target(frame: pd.DataFrame, target: str, task: str, warnings: list[st
     if task == "classify":
         frame, y = _uniform_labels(frame, target)
         counts = y.value_counts()
-        if len(counts) > 100 and pd.api.types.is_float_dtype(y):
-            raise InputError(f"target {target!r} has {len(counts)} distinct numbers; did you mean --task regress?")
+        numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+        if numeric and (len(counts) > 100 or (len(counts) > 10 and (counts < 2).sum() > len(counts) / 2)):
+            raise InputError(f"target {target!r} has {len(counts)} distinct numbers, most of them in a single row; "
+                             f"did you mean --task regress (or is it an ID)?")
+        if len(counts) > 10 and (counts < 2).sum() > len(counts) / 2:
+            raise InputError(f"target {target!r} has {len(counts)} classes, most of them in a single row: nothing to learn per class")
+        if pd.api.types.is_float_dtype(y) and not np.all(np.mod(y.to_numpy(dtype=float), 1) == 0):
+            # scikit-learn takes numbers with fractions for a continuous target, not for labels
+            frame = frame.copy()
+            frame[target] = y = y.map(repr).astype(object)
+            warnings.append(f"class labels of {target!r} are numbers with fractions; they are kept as text ({', '.join(map(repr, counts.index[:3]))}, ...)")
         rare = counts[counts < 2]
         if len(rare):
             warnings.append(f"classes with a single row in {target!r}: {', '.join(map(str, rare.index[:5]))}; they stay in training only")

@@ -48,8 +48,20 @@ class HistGradientBoosting(Family):
         from advisor_plugins.classic import preprocessing as prep
 
         model_cls = HistGradientBoostingClassifier if task == "classify" else HistGradientBoostingRegressor
-        model = model_cls(categorical_features="from_dtype", max_iter=300, early_stopping=True, **params)
+        early = task != "classify" or early_stopping_fits(profile)
+        model = model_cls(categorical_features="from_dtype", max_iter=300, early_stopping=early, **params)
         return make_pipeline(prep.CategoryCaster(), model)
+
+
+def early_stopping_fits(profile) -> bool:
+    """Whether boosting's early stopping can hold out its stratified 10 % of the rows a classifier
+    fits on: every class needs two rows there and the held-out part a row of every class. A fit
+    sees about half of the profiled rows at least (a training split, or the folds of one), so the
+    rarest class needs a few rows more than two; otherwise every trial would fail on a rare class."""
+    if not profile.n_classes or not profile.class_counts or profile.class_balance is None:
+        return True
+    smallest = profile.class_balance * max(profile.class_counts.values())
+    return smallest >= 5 and 0.1 * 0.5 * profile.n_rows >= profile.n_classes
 
 
 class Linear(Family):
