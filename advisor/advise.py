@@ -87,6 +87,8 @@ def recommend(
     noise_std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
     if not math.isfinite(noise_std) or noise_std <= 0:
         raise InputError(f"--noise-std must be a positive number, got {noise_std!r}")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise InputError(f"--seed must be a whole number of at least 0, got {seed!r}")
     if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(max_trials, Integral) or max_trials < 1):
         raise InputError(f"--max-trials must be a whole number of at least 1, got {max_trials!r}")
     weight_map = parse_weights(weights, task, prefer)

@@ -19,6 +19,15 @@ from advisor.errors import InputError
 from advisor.families.contract import TASKS
 
 
+def _check_distinct(outputs: dict) -> None:
+    """Refuse two outputs written to one file: the second would silently replace the first."""
+    given = [(option, Path(path).resolve()) for option, path in outputs.items() if path]
+    for i, (option, path) in enumerate(given):
+        for other, other_path in given[i + 1:]:
+            if path == other_path:
+                raise InputError(f"{option} and {other} name the same file ({path.name}); give each its own")
+
+
 def _check_output(path: str | None, force: bool, what: str) -> None:
     """Refuse to overwrite a user's file unless --force; fail before any work is done."""
     if path is None:
@@ -47,7 +56,7 @@ def main():
 @click.option("--prefer", type=click.Choice(["quality", "speed", "uncertainty", "interpretability"]), help="A preset of weights.")
 @click.option("--families", help="Only these families (comma-separated names; see `advisor families`).")
 @click.option("--exclude", help="Leave these families out (comma-separated).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--max-trials", type=click.IntRange(min=1), help="At most this many trials per family (for repeatable runs).")
 @click.option("--image-shape", help="Read the feature columns as images of this shape, e.g. 28x28 or 32x32x3.")
 @click.option("--sequence", is_flag=True, help="Read the feature columns as one ordered sequence.")
@@ -67,6 +76,9 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
     _check_output(json_path, force, "--json")
     _check_output(save_model, force, "--save-model")
     _check_output(report_path, force, "--report")
+    _check_distinct({"--json": json_path, "--save-model": save_model, "--report": report_path})
+    if storage and no_storage:
+        raise InputError("give --storage or --no-storage, not both")
     if budget == 0:
         if save_model:
             raise InputError("--save-model needs a trained model: --budget 0 trains nothing (give a budget in seconds)")
@@ -156,28 +168,48 @@ def _load_model(model: str):
     return load(model)
 
 
-def _write_frame(frame, output: str | None, force: bool) -> None:
+def _write_frame(frame, output: str | None, force: bool, image_shape=None) -> None:
+    """Write rows as the output's name asks: Parquet (.parquet, .pq), .npz (images as an array X of
+    `image_shape` per row where given, else one array per column), or CSV (anything else; stdout)."""
+    import numpy as np
     import pandas as pd
 
     frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+    suffix = Path(output).suffix.lower() if output else ""
     if output is None:
         frame.to_csv(sys.stdout, index=False)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(output, index=False)
+    elif suffix == ".npz":
+        values = frame.to_numpy()
+        if image_shape and values.shape[1] == int(np.prod(image_shape)):
+            np.savez_compressed(output, X=values.reshape((len(values),) + tuple(image_shape)))
+        else:
+            np.savez_compressed(output, **{str(c): frame[c].to_numpy() for c in frame.columns})
     else:
         frame.to_csv(output, index=False)
 
 
-def _read_rows(data: str):
-    """The rows as the user wrote them: the saved model's first step does the cleaning."""
+def _read_rows(data: str, rec):
+    """The rows as the user wrote them: the saved model's first step does the cleaning. Images
+    must have the shape the model was trained on: their pixel columns would otherwise be read
+    by name, a 16x16 image's first 64 pixels taken for an 8x8 one."""
     from advisor.data.tables import read_table
 
-    return read_table(data).frame
+    table = read_table(data)
+    trained = tuple(rec.profile.image_shape or ()) or None
+    given = tuple(table.image_shape or ()) or None
+    if given and trained and given != trained:
+        shape = "x".join(map(str, given))
+        raise InputError(f"{data}: images of shape {shape}, but the model was trained on {'x'.join(map(str, trained))}")
+    return table.frame
 
 
 @main.command()
 @click.argument("model")
 @click.option("-n", "n_rows", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("-o", "--output", help="CSV file to write (default: stdout).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--output", help="File to write: CSV, or Parquet / .npz by its ending (default: CSV on stdout).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--given", "given", metavar="VALUE",
               help="Draw every row for this value of the target the model was fitted with (--target).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
@@ -188,7 +220,7 @@ def sample(model, n_rows, output, seed, given, force):
     _check_output(output, force, "--output")
     rec = _load_model(model)
     if rec.task != "generate" or not hasattr(rec.best_estimator_, "sample"):
-        raise InputError(f"{model}: a {rec.task} model cannot sample; use predict or transform")
+        raise InputError(f"{model}: a {rec.task} model cannot sample; use {'transform' if rec.task in ('embed', 'denoise') else 'predict'}")
     try:
         y = None if given is None else typed_value(given, getattr(rec.best_estimator_, "target_values_", None), rec.target)
         out = rec.best_estimator_.sample(n_rows, random_state=seed, y=y)
@@ -198,7 +230,7 @@ def sample(model, n_rows, output, seed, given, force):
 
     if not hasattr(out, "columns"):
         out = np.asarray(out).reshape(n_rows, -1)
-    _write_frame(out, output, force)
+    _write_frame(out, output, force, rec.profile.image_shape)
 
 
 def _rows_in_csv_out(fn):
@@ -208,7 +240,7 @@ def _rows_in_csv_out(fn):
     @main.command(name=fn.__name__, help=fn.__doc__)
     @click.argument("model")
     @click.argument("data")
-    @click.option("-o", "--output", help="CSV file to write (default: stdout).")
+    @click.option("-o", "--output", help="File to write: CSV, or Parquet / .npz by its ending (default: CSV on stdout).")
     @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
     def command(model, data, output, force):
         _check_output(output, force, "--output")
@@ -222,7 +254,7 @@ def predict(model, rec, data, output, force):
     """Predict with a saved classify / regress / detect model."""
     if rec.task not in ("classify", "regress", "detect"):
         raise InputError(f"{model}: a {rec.task} model does not predict; use {'sample' if rec.task == 'generate' else 'transform'}")
-    X = _read_rows(data)
+    X = _read_rows(data, rec)
     import pandas as pd
 
     est = rec.best_estimator_
@@ -241,7 +273,7 @@ def transform(model, rec, data, output, force):
     """Embed or denoise rows with a saved embed / denoise model."""
     if rec.task not in ("embed", "denoise"):
         raise InputError(f"{model}: a {rec.task} model does not transform")
-    X = _read_rows(data)
+    X = _read_rows(data, rec)
     import numpy as np
     import pandas as pd
 
@@ -253,7 +285,7 @@ def transform(model, rec, data, output, force):
         cleaner = getattr(rec.best_estimator_, "cleaner", None)
         names = [name for name, _ in cleaner.columns] if cleaner is not None else list(X.columns)
         out = pd.DataFrame(np.asarray(out).reshape(len(X), -1), columns=names)
-    _write_frame(out, output, force)
+    _write_frame(out, output, force, rec.profile.image_shape if rec.task == "denoise" else None)
 
 
 @main.command()
@@ -265,7 +297,10 @@ def report(result, output, force):
     _check_output(output, force, "--output")
     from advisor.output.report import read_document, write_report
 
-    write_report(read_document(result), output)
+    try:
+        write_report(read_document(result), output)
+    except KeyError as exc:  # a document cut or edited by hand
+        raise InputError(f"{result}: not a complete advisor result (missing {exc})") from None
     click.echo(f"wrote {output}")
 
 
@@ -302,6 +337,8 @@ def runs(storage, as_json):
     from advisor.output.display import print_runs
     from advisor.search.storage import list_runs, open_storage
 
+    if storage != "auto" and "://" not in storage and not Path(storage).is_file():
+        raise InputError(f"--storage {storage}: no such journal file")  # reading it must not create it
     print_runs(list_runs(open_storage(storage)), as_json=as_json)
 
 

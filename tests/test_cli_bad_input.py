@@ -63,7 +63,30 @@ CASES = [
     ("task no family supports", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--families", "pca"], "no family can do classify"),
     ("output exists", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--json", _write(t, "keep.json", "{}")], "already exists; use --force"),
     ("output folder missing", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--json", str(t / "no" / "out.json")], "does not exist"),
+    ("two outputs in one file", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--json", str(t / "o.x"), "--save-model", str(t / "o.x")], "name the same file"),
+    ("negative seed", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--seed", "-1"], "-1 is not in the range"),
+    ("storage and no storage", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--storage", str(t / "j.log"), "--no-storage"], "not both"),
+    ("weights and prefer", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--weights", "fidelity=1", "--prefer", "speed"], "--weights or --prefer, not both"),
+    ("a weight given twice", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--weights", "fidelity=1,fidelity=2"], "gives fidelity twice"),
+    ("image shape and sequence", lambda t: [_table(t, _base()[["a", "b"]]), "--task", "generate", "--image-shape", "1x2", "--sequence"], "not both"),
+    ("every family excluded", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--families", "linear", "--exclude", "linear"], "leave no family"),
+    ("empty family list", lambda t: [_table(t, _base()), "--task", "classify", "--target", "y", "--families", ""], "--families is empty"),
+    ("spreadsheet", lambda t: [_write(t, "s.xlsx", b"PK\x03\x04" + bytes(200), "wb"), "--task", "classify", "--target", "y"], "save the sheet as CSV"),
+    ("json table", lambda t: [_write(t, "s.json", '[{"a": 1}]'), "--task", "classify", "--target", "y"], "JSON is not read"),
+    ("utf-16 text", lambda t: [_write(t, "u.csv", "a,b,y\n1,2,p\n".encode("utf-16"), "wb"), "--task", "classify", "--target", "y"], "save it as UTF-8"),
+    ("npz without labels", lambda t: [_npz(t, y=False), "--task", "classify"], "an array named y"),
+    ("id for a class label", lambda t: [_table(t, _base().assign(y=range(60))), "--task", "classify", "--target", "y"], "did you mean --task regress"),
 ]
+
+
+def _npz(tmp_path, y=True):
+    rng = np.random.default_rng(0)
+    arrays = {"X": rng.random((40, 4, 4))}
+    if y:
+        arrays["y"] = rng.integers(0, 2, 40)
+    path = tmp_path / "images.npz"
+    np.savez(path, **arrays)
+    return str(path)
 
 
 @pytest.mark.parametrize("name,build,fragment", CASES, ids=[c[0] for c in CASES])
@@ -170,3 +193,58 @@ def test_many_categorical_levels_run(tmp_path, classic_only):
     data = _table(tmp_path, frame)
     result = CliRunner().invoke(main, ["recommend", data, "--task", "classify", "--target", "y", "--budget", "20", "--max-trials", "1", "--families", "linear"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_gzip_compressed_csv_is_read(tmp_path, classic_only):
+    path = tmp_path / "t.csv.gz"
+    _base().to_csv(path, index=False, compression="gzip")
+    result = CliRunner().invoke(main, ["profile", str(path), "--json"])
+    assert result.exit_code == 0 and '"n_rows": 60' in result.output, result.output
+
+
+@pytest.fixture
+def image_models(tmp_path, classic_only):
+    """A classifier and a denoiser saved after training on 4x4 images."""
+    data = _npz(tmp_path)
+    saved = {}
+    for task, extra in (("classify", []), ("denoise", [])):
+        saved[task] = str(tmp_path / f"{task}.skops")
+        result = CliRunner().invoke(main, ["recommend", data, "--task", task, "--budget", "5", "--no-storage", "-q", "--save-model", saved[task], *extra])
+        assert result.exit_code == 0, result.output
+    return data, saved
+
+
+def test_images_of_another_shape_are_refused_by_predict(tmp_path, image_models):
+    _, saved = image_models
+    other = tmp_path / "other.npz"
+    np.savez(other, X=np.random.default_rng(1).random((5, 8, 8)))
+    result = CliRunner().invoke(main, ["predict", saved["classify"], str(other)])
+    assert result.exit_code == 2 and "images of shape 8x8, but the model was trained on 4x4" in result.output, result.output
+
+
+def test_outputs_take_the_format_their_name_asks_for(tmp_path, image_models):
+    data, saved = image_models
+    denoised = tmp_path / "clean.npz"
+    assert CliRunner().invoke(main, ["transform", saved["denoise"], data, "-o", str(denoised)]).exit_code == 0
+    assert np.load(denoised)["X"].shape == (40, 4, 4)
+    predicted = tmp_path / "pred.parquet"
+    assert CliRunner().invoke(main, ["predict", saved["classify"], data, "-o", str(predicted)]).exit_code == 0
+    assert len(pd.read_parquet(predicted)) == 40
+
+
+def test_sample_on_a_model_that_predicts_says_to_predict(image_models):
+    result = CliRunner().invoke(main, ["sample", image_models[1]["classify"], "-n", "2"])
+    assert result.exit_code == 2 and "use predict" in result.output, result.output
+
+
+def test_listing_runs_of_a_journal_that_does_not_exist_creates_nothing(tmp_path):
+    journal = tmp_path / "missing.journal"
+    result = CliRunner().invoke(main, ["runs", "--storage", str(journal)])
+    assert result.exit_code == 2 and "no such journal file" in result.output
+    assert not journal.exists()
+
+
+def test_a_report_of_a_cut_result_document_is_refused(tmp_path):
+    doc = _write(tmp_path, "cut.json", '{"task": "classify", "recommendation": "linear", "ranking": [], "rationale": [], "profile": {}}')
+    result = CliRunner().invoke(main, ["report", doc, "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 2 and "missing budget_s" in result.output, result.output

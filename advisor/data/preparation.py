@@ -75,9 +75,13 @@ def prepare(
     data-dependent default see only the rows a run may learn from.
     """
     check_task(task)
+    if image_shape and sequence:
+        raise InputError("give --image-shape or --sequence, not both: the columns are images or one sequence")
     frame = table.frame
     warnings = list(table.warnings)
     if target is None and task in TARGET_TASKS:
+        if str(table.source).lower().endswith(".npz"):
+            raise InputError(f"--task {task} needs labels: an .npz gives them as an array named y beside X")
         raise InputError(f"--task {task} needs --target COLUMN (columns: {_names(frame)})")
     if target is not None and target not in frame.columns:
         raise InputError(f"target column {target!r} not found (columns: {_names(frame)})")
@@ -95,6 +99,9 @@ def prepare(
         labels = frame[target]
         if task == "detect":
             labels = _anomaly_labels(labels, target)
+            if labels.nunique() < 2:
+                warnings.append(f"label column {target!r} marks no row as an anomaly (or every row); "
+                                "detectors are scored on injected anomalies instead")
     splits = make_splits(len(frame), strata_for(task, y, labels), seed=seed)
     development = frame.iloc[splits.development]
     shape = image_shape or table.image_shape

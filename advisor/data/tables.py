@@ -9,6 +9,7 @@ carried beside it.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from advisor.errors import InputError
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".data"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+SPREADSHEET_SUFFIXES = {".xls", ".xlsx", ".xlsm", ".ods"}
 SNIFF_BYTES = 256 * 1024
 
 
@@ -154,13 +156,37 @@ def _read_path(path: Path) -> Table:
     if size == 0:
         raise InputError(f"{path}: file is empty")
     suffix = path.suffix.lower()
+    if suffix in SPREADSHEET_SUFFIXES:
+        raise InputError(f"{path}: spreadsheets are not read; save the sheet as CSV (or Parquet)")
+    if suffix == ".json":
+        raise InputError(f"{path}: JSON is not read; give the table as CSV, Parquet or .npz")
     if head.startswith(b"PAR1") or suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
     if head.startswith(b"PK") or suffix == ".npz":
         return _read_npz(path)
+    if head.startswith(b"\x1f\x8b"):
+        return _read_csv(path, _gzip_head(path, suffix))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: UTF-16 text; save it as UTF-8 (most tools offer it as 'CSV UTF-8')")
     if b"\x00" in head:
         raise InputError(f"{path}: binary file, not a CSV, Parquet or .npz table")
     return _read_csv(path, head)
+
+
+def _gzip_head(path: Path, suffix: str) -> bytes:
+    """The first bytes of a gzip-compressed CSV (pandas reads the rest, by the .gz ending)."""
+    if suffix != ".gz":
+        raise InputError(f"{path}: compressed with gzip; name it .csv.gz, or decompress it")
+    try:
+        with gzip.open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: not a readable gzip file ({exc})") from None
+    if not head:
+        raise InputError(f"{path}: file is empty")
+    if b"\x00" in head:
+        raise InputError(f"{path}: a compressed binary file; only a CSV may be compressed (.csv.gz)")
+    return head
 
 
 def _read_parquet(path: Path) -> Table:

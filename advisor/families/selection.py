@@ -54,6 +54,10 @@ def select(registry, task: str, families, exclude) -> list[str]:
         if unknown:
             raise InputError(f"unknown family {', '.join(unknown)} in --exclude; known: {', '.join(known)}")
         chosen = [f for f in chosen if f not in dropped]
+    if (families or exclude) and not chosen:
+        raise InputError("--families and --exclude leave no family to try")
+    if families is not None and not families and not isinstance(families, (list, tuple)):
+        raise InputError("--families is empty; name at least one family (see `advisor families`)")
     return chosen
 
 

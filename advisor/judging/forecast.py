@@ -258,9 +258,9 @@ def settle_budget(curves: dict, flat: dict, budget_s: float, factors=(1.0, 2.0, 
         settle -= 1
     proposed = budget_s * factors[settle]
     if settle == 0:
-        reason = f"the forecasts do not change the leader ({leaders[0]}): {budget_s:.0f} s is enough"
+        reason = f"the forecasts do not change the fidelity leader ({leaders[0]}): {budget_s:.0f} s is enough"
     else:
-        reason = (f"{leaders[-1]}, given that budget on its own, is forecast to lead from about {proposed:.0f} s on (at {budget_s:.0f} s {leaders[0]} leads); "
+        reason = (f"{leaders[-1]}, given that budget on its own, is forecast to lead on fidelity from about {proposed:.0f} s on (at {budget_s:.0f} s {leaders[0]} leads); "
                   f"forecasts beyond {FACTOR:g}x the budget rest on a longer extrapolation")
     if speeding:  # taken at their last value above, which they were still leaving fast
         reason += (f"; {', '.join(sorted(speeding))} {'was' if len(speeding) == 1 else 'were'} still speeding up when cut off, "

@@ -30,6 +30,8 @@ PRESETS = {
 def parse_weights(text: str | dict | None, task: str, prefer: str | None = None) -> dict:
     """Weights from `--weights fidelity=.6,compute=.2` and/or `--prefer`, normalised to sum 1."""
     weights = dict(DEFAULT_WEIGHTS[task])
+    if prefer is not None and text:
+        raise InputError("give --weights or --prefer, not both (--prefer is a preset of weights)")
     if prefer is not None:
         if prefer not in PRESETS:
             raise InputError(f"unknown --prefer {prefer!r}; choose one of: {', '.join(PRESETS)}")
@@ -56,6 +58,8 @@ def _parse_pairs(text: str) -> dict:
         if "=" not in part:
             raise InputError(f"--weights must look like fidelity=0.6,compute=0.2; cannot read {part.strip()!r}")
         key, _, value = part.partition("=")
+        if key.strip() in out:
+            raise InputError(f"--weights gives {key.strip()} twice")
         try:
             out[key.strip()] = float(value)
         except ValueError:

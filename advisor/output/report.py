@@ -290,7 +290,7 @@ def read_document(path: str | Path) -> dict:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a JSON result document ({type(exc).__name__})") from None
-    missing = [k for k in ("task", "recommendation", "ranking", "rationale", "profile") if k not in doc]
+    missing = [k for k in ("task", "recommendation", "ranking", "rationale", "profile", "budget_s", "elapsed_s") if k not in doc]
     if missing:
         raise InputError(f"{path}: not an advisor result (missing {', '.join(missing)})")
     return doc

@@ -29,6 +29,9 @@ from advisor.errors import InputError
 HEARTBEAT_S = 2
 GRACE_S = 10
 
+# The package that provides each database driver SQLAlchemy imports by module name.
+DRIVER_PACKAGES = {"psycopg2": "psycopg2-binary", "psycopg": "psycopg[binary]", "MySQLdb": "mysqlclient", "pymysql": "PyMySQL"}
+
 
 def advisor_home() -> Path:
     from advisor.settings import settings
@@ -96,7 +99,8 @@ def _rdb(url: str, attempts: int = 4):
                     engine_kwargs={"pool_pre_ping": True},
                 )
         except ImportError as exc:
-            raise InputError(f"--storage {_redact(url)}: a driver is missing ({exc.name or exc}); e.g. pip install psycopg2-binary") from None
+            package = DRIVER_PACKAGES.get(exc.name or "", exc.name or "the database's driver")
+            raise InputError(f"--storage {_redact(url)}: a driver is missing ({exc.name or exc}); pip install {package}") from None
         except Exception as exc:  # noqa: BLE001 - any connection failure is the user's to fix
             # Processes that open a new database at the same moment race to create its tables:
             # the losers retry and find them there.
