@@ -153,3 +153,20 @@ def test_boosting_trains_when_a_class_has_a_single_row(classic_only, blobs):
     rec = advisor.recommend((X, y), task="classify", families=["hist_gradient_boosting"], **QUICK)
     entry = next(e for e in rec.ranking_entries if e["family"] == "hist_gradient_boosting")
     assert entry["status"] == "ok", entry.get("reason")
+
+
+def test_a_feature_that_copies_the_target_is_warned_of(classic_only, blobs):
+    X, y = blobs
+    frame = pd.DataFrame(X, columns=list("abcd")).assign(label=np.array(["p", "q", "r"])[y])
+    frame["code"] = frame["label"].str.upper()
+    rec = advisor.recommend(frame, task="classify", target="label", families=["linear"], **QUICK)
+    assert any("'code' gives the target away" in w for w in rec.warnings)
+    plain = advisor.recommend(frame.drop(columns="code"), task="classify", target="label", families=["linear"], **QUICK)
+    assert not any("gives the target away" in w for w in plain.warnings)
+
+
+def test_a_target_no_family_can_predict_is_said_so(classic_only):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200), "y": rng.standard_cauchy(size=200)})
+    rec = advisor.recommend(frame, task="regress", target="y", families=["linear"], **QUICK)
+    assert any("better than the target's mean" in line for line in rec.rationale)

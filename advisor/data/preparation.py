@@ -89,6 +89,8 @@ def prepare(
         raise InputError(f"{table.source}: {len(frame)} rows; at least {MIN_ROWS} are needed")
     if target is not None:
         frame = _clean_target(frame, target, task, warnings)
+        if task in TARGET_TASKS:
+            _warn_target_copies(frame, target, task, warnings)
     if len(frame) < MIN_ROWS:
         raise InputError(f"{table.source}: {len(frame)} usable rows; at least {MIN_ROWS} are needed")
     frame = frame.reset_index(drop=True)
@@ -184,6 +186,29 @@ def _clean_target(frame: pd.DataFrame, target: str, task: str, warnings: list[st
         if len(rare):
             warnings.append(f"classes with a single row in {target!r}: {', '.join(map(str, rare.index[:5]))}; they stay in training only")
     return frame
+
+
+def _warn_target_copies(frame: pd.DataFrame, target: str, task: str, warnings: list[str]) -> None:
+    """Warn of a feature that gives the target away: a few values each going with one class, or
+    numbers in a near-exact straight line with a numeric target. Such a column (the target
+    recoded, or known only after the fact) wins every family a perfect score that new rows will
+    not bear out."""
+    y = frame[target]
+    for column in frame.columns.drop(target):
+        x = frame[column]
+        if task == "classify":
+            if not 2 <= x.nunique() <= 2 * y.nunique():
+                continue
+            groups = pd.DataFrame({"x": x.astype(str), "y": y.astype(str)}).groupby("x")["y"]
+            if groups.nunique().max() == 1 and groups.size().min() >= 5:  # not a chance grouping of a few rows
+                warnings.append(f"column {column!r} gives the target away (each of its values goes with one class of {target!r}): "
+                                "a copy of the target, or known only after the fact?")
+        elif pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x) and x.nunique() > 2:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = np.corrcoef(x.to_numpy(dtype=float), y.to_numpy(dtype=float))[0, 1] if x.notna().all() else np.nan
+            if np.isfinite(r) and abs(r) > 0.9999:
+                warnings.append(f"column {column!r} gives the target away (correlation {r:+.4f} with {target!r}): "
+                                "a copy of the target, or known only after the fact?")
 
 
 def _uniform_labels(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:

@@ -172,6 +172,9 @@ def rationale(entries: list[dict], task: str, profile, weights: dict, pareto: li
     tie_line = _tie_sentence(best, scored, fid, weights)
     if tie_line:
         lines.append(tie_line)
+    if task == "regress" and max(e["criteria"]["fidelity"] for e in scored) <= 0:
+        lines.append("No family predicted better than the target's mean (R² at most 0 for every one): "
+                     "the features may not carry the target, or a transform of it (log) may be needed.")
     if len(scored) > 1:
         second = scored[1]
         s = second["criteria"]
