@@ -170,3 +170,12 @@ def test_a_target_no_family_can_predict_is_said_so(classic_only):
     frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200), "y": rng.standard_cauchy(size=200)})
     rec = advisor.recommend(frame, task="regress", target="y", families=["linear"], **QUICK)
     assert any("better than the target's mean" in line for line in rec.rationale)
+
+
+def test_a_single_row_class_does_not_pull_down_the_cross_validated_score(classic_only, blobs):
+    X, y = blobs
+    X, y = np.r_[X, [[9.0, 9.0, 9.0, 9.0]]], np.r_[y, 3]
+    rec = advisor.recommend((X, y), task="classify", families=["linear"], budget=10, max_trials=2)
+    entry = next(e for e in rec.ranking_entries if e["family"] == "linear")
+    assert "cross-validation" in entry["selection"]
+    assert entry["criteria"]["fidelity"] > 0.9  # three separable classes; the lone fourth row counted 0.75 at best

@@ -69,7 +69,17 @@ def from_out_of_fold(task: str, oof, seed: int) -> Selection:
     """Selection from out-of-fold predictions (classify or regress)."""
     source = f"{oof.folds}-fold cross-validation" + (f", {oof.repeats} repeats" if oof.repeats > 1 else "")
     parts = _prediction_parts(task, oof.y, oof.proba, oof.classes, oof.mean, oof.std)
-    sel = _from_parts(task, parts, oof.fold, weights_for(len(oof.y), seed), source, "development")
+    fold = oof.fold
+    if task == "classify":
+        # A class with a single row is predicted, out of fold, by models that never saw it: its
+        # recall of 0 would say nothing of the family. Such rows stay in training only, as the
+        # validation split keeps them (advisor.data.splits); every family drops the same rows.
+        labels, counts = np.unique(parts["y"], return_counts=True)
+        keep = np.isin(parts["y"], labels[counts >= 2])
+        if not keep.all():
+            parts = {**parts, "y": parts["y"][keep], "proba": None if parts["proba"] is None else np.asarray(parts["proba"])[keep]}
+            fold = fold[keep]
+    sel = _from_parts(task, parts, fold, weights_for(len(parts["y"]), seed), source, "development")
     sel.metrics["cv_seconds"] = round(oof.seconds, 3)
     return sel
 
