@@ -84,6 +84,7 @@ def recommend(
         from advisor.nn.device import resolve_device
 
         device = resolve_device(device)
+    noise_given = noise_std is not None
     noise_std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
     if not math.isfinite(noise_std) or noise_std <= 0:
         raise InputError(f"--noise-std must be a positive number, got {noise_std!r}")
@@ -104,6 +105,8 @@ def recommend(
     target_name = target if isinstance(target, str) else table.target
     dataset = prepare(table, task, target_name, image_shape=_parse_shape(image_shape), sequence=sequence, seed=seed)
     run_warnings.extend(dataset.warnings)
+    if noise_given and task != "denoise":
+        run_warnings.append(f"--noise-std is the noise level of denoise; {task} does not use it")
     prof = dataset.profile
 
     runs = []

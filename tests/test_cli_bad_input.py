@@ -75,6 +75,7 @@ CASES = [
     ("json table", lambda t: [_write(t, "s.json", '[{"a": 1}]'), "--task", "classify", "--target", "y"], "JSON is not read"),
     ("utf-16 text", lambda t: [_write(t, "u.csv", "a,b,y\n1,2,p\n".encode("utf-16"), "wb"), "--task", "classify", "--target", "y"], "save it as UTF-8"),
     ("npz without labels", lambda t: [_npz(t, y=False), "--task", "classify"], "an array named y"),
+    ("denoise without numbers", lambda t: [_table(t, pd.DataFrame({"c": list("abc") * 20, "d": list("xyzw") * 15})), "--task", "denoise"], "denoise needs numeric columns"),
     ("id for a class label", lambda t: [_table(t, _base().assign(y=range(60))), "--task", "classify", "--target", "y"], "did you mean --task regress"),
 ]
 

@@ -123,7 +123,9 @@ def prepare(
     constants = _drop_constants(profile, development, task, warnings)
     features = profile.features
     if not features:
-        raise InputError(f"{table.source}: no usable feature columns (every column is the target, empty, an ID or free text)")
+        if task == "denoise" and any(c.note == "not numeric; denoise ignores it" for c in profile.columns):
+            raise InputError(f"{table.source}: denoise needs numeric columns, and this table has none")
+        raise InputError(f"{table.source}: no usable feature columns (every column is the target, empty, constant, an ID or free text)")
     model_columns = [(c.name, c.kind) for c in profile.columns if c.role == "feature"]
     if target is not None and task == "generate":
         if profile.modality == "tabular":
