@@ -169,3 +169,19 @@ def test_every_task_method_takes_the_raw_rows(messy_frame, monkeypatch, task, fa
     if task == "denoise":  # denoised rows: the numeric columns in the user's order, constants kept
         assert list(out.columns) == ["level_text", "noise", "constant"]
         assert (out["constant"] == 7).all()
+
+
+def test_generated_stamps_keep_the_inputs_zone_unit_and_times_near_midnight():
+    """Stamps come back as they were written: in their time zone and to the second (not as
+    naive UTC nanoseconds), and a time of 02:00 is a time, not a date."""
+    frame = pd.DataFrame({
+        "zoned": pd.date_range("2020-01-01", periods=48, freq="h", tz="Europe/Paris"),
+        "early": [f"2020-01-{d:02d} 02:00:00" for d in range(1, 25)] * 2,
+        "x": np.arange(48.0),
+    })
+    cleaner = InputCleaner(columns=[("zoned", "datetime"), ("early", "datetime"), ("x", "numeric")]).fit(frame)
+    model_rows = cleaner.transform(frame)
+    model_rows["zoned"] += 0.0123  # a generated value between the training stamps
+    back = cleaner.inverse_transform(model_rows)
+    assert str(back["zoned"].dt.tz) == "UTC+01:00" and back["zoned"].iloc[0].strftime("%H:%M:%S") == "00:17:43"
+    assert back["early"].iloc[0] == "2020-01-01 02:00:00"

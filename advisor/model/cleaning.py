@@ -12,6 +12,7 @@ samples on the same raw columns the user gave, from Python, from the CLI and aft
 
 from __future__ import annotations
 
+import datetime
 from numbers import Integral
 
 import numpy as np
@@ -152,17 +153,35 @@ class InputCleaner(TransformerMixin, BaseEstimator):
 
 
 def _date_form(values: pd.Series) -> str:
-    """How dates were written: datetime64 values, dates without a time, or dates with one."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "datetime64"
+    """How dates were written: dates without a time, dates with one, or datetime64 values
+    ("datetime64;UNIT;OFFSET": the finest unit they use, "D" or "s", and a time zone's offset
+    from UTC in minutes, so that generated stamps come back in the same unit and zone)."""
     days = as_days(values).dropna()
-    return "date" if len(days) and np.allclose(days, np.round(days)) else "datetime"
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        return "date" if len(days) and _whole(days) else "datetime"
+    unit = "D" if len(days) and _whole(days) else "s" if len(days) and _whole(days * SECONDS_PER_DAY) else ""
+    stamps = values.dropna()
+    offset = ""
+    if getattr(values.dt, "tz", None) is not None and len(stamps):
+        offset = f"{int(stamps.iloc[0].utcoffset().total_seconds() // 60):+d}"
+    return ";".join(("datetime64", unit, offset)).rstrip(";")
+
+
+def _whole(values: pd.Series) -> bool:
+    """Whether every value is a whole number (to a millionth: days since 1970 are about 2e4)."""
+    return bool(np.all(np.abs(values - np.round(values)) < 1e-6))
 
 
 def _from_days(days: pd.Series, form: str) -> pd.Series:
     numbers = pd.to_numeric(days, errors="coerce")
     stamps = EPOCH + pd.to_timedelta(numbers * SECONDS_PER_DAY, unit="s")
-    if form == "datetime64":
+    if form.startswith("datetime64"):  # models saved before the unit and zone were kept: "datetime64" alone
+        _, unit, offset = (form.split(";") + ["", ""])[:3]
+        if unit:
+            stamps = stamps.dt.round(unit)
+        if offset:
+            zone = datetime.timezone(datetime.timedelta(minutes=int(offset)))
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(zone)
         return stamps
     if form == "date":
         return stamps.dt.round("D").dt.strftime("%Y-%m-%d").where(numbers.notna(), None)
