@@ -221,11 +221,17 @@ def sample(model, n_rows, output, seed, given, force):
     rec = _load_model(model)
     if rec.task != "generate" or not hasattr(rec.best_estimator_, "sample"):
         raise InputError(f"{model}: a {rec.task} model cannot sample; use {'transform' if rec.task in ('embed', 'denoise') else 'predict'}")
+    import warnings
+
     try:
         y = None if given is None else typed_value(given, getattr(rec.best_estimator_, "target_values_", None), rec.target)
-        out = rec.best_estimator_.sample(n_rows, random_state=seed, y=y)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", UserWarning)
+            out = rec.best_estimator_.sample(n_rows, random_state=seed, y=y)
     except ConditioningError as exc:
         raise InputError(f"--given: {exc}") from None
+    for warning in said:
+        click.echo(f"warning: {warning.message}", err=True)
     import numpy as np
 
     if not hasattr(out, "columns"):

@@ -179,3 +179,10 @@ def test_a_single_row_class_does_not_pull_down_the_cross_validated_score(classic
     entry = next(e for e in rec.ranking_entries if e["family"] == "linear")
     assert "cross-validation" in entry["selection"]
     assert entry["criteria"]["fidelity"] > 0.9  # three separable classes; the lone fourth row counted 0.75 at best
+
+
+def test_a_target_value_beyond_the_training_range_is_warned_of(conditional_generator):
+    model, frame = conditional_generator
+    with pytest.warns(UserWarning, match="outside its training values"):
+        rows = model.sample(3, y=1e9)
+    assert len(rows) == 3

@@ -13,6 +13,7 @@ samples on the same raw columns the user gave, from Python, from the CLI and aft
 from __future__ import annotations
 
 import datetime
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -235,6 +236,12 @@ class AdvisorPipeline(Pipeline):
             return self.cleaner.inverse_transform(draw_with_target(self.model, self.target, values, n, random_state))
         numeric = numeric_target(values)
         wanted = wanted_values(y, n, self.target, None if numeric else sorted(set(values), key=str))
+        if numeric:
+            lo, hi = float(np.min(values)), float(np.max(values))
+            outside = [v for v in wanted if not lo <= v <= hi]
+            if outside:
+                warnings.warn(f"{self.target} = {outside[0]:g} lies outside its training values ({lo:g} to {hi:g}): "
+                              "rows for it are extrapolated", UserWarning, stacklevel=2)
         return self.cleaner.inverse_transform(sample_given(self.model, self.target, wanted, numeric, random_state=random_state))
 
     @available_if(lambda self: hasattr(self.steps[-1][1], "predict_interval"))
