@@ -33,7 +33,7 @@ DEFAULT_NOISE_STD = 0.2
 FINAL_MARGIN_S = 0.3
 # Of the slack the budget rule allows past the budget (max(5 s, 10 %)), the work after the search
 # (scoring, previews, refit) may use this share; the rest is left for writing the outputs.
-AFTER_SEARCH_SLACK = 0.5
+AFTER_SEARCH_SLACK = 0.3
 
 
 def allowed_overrun(budget_s: float) -> float:
@@ -157,7 +157,7 @@ def recommend(
 
     finish_by = t0 + float(budget) + AFTER_SEARCH_SLACK * allowed_overrun(float(budget))
     ok_runs = [r for r in search.runs if r.status == "ok"]
-    refit_reserve = 1.5 * search.refit_seconds(search.likely_winner(ok_runs))
+    refit_reserve = search.refit_reserve(ok_runs)
     judge(search, dataset, config, time.monotonic() if interrupted is not None else end - refit_reserve, float(budget))
     phases.mark("verdict")
     entries = score_runs(search.runs, task, weight_map, len(dataset.X))

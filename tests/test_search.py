@@ -168,3 +168,17 @@ def test_the_verdict_keeps_no_time_for_folds_that_cannot_fit_in_its_share():
     assert both == pytest.approx(FOLDS * (fold_seconds(quick, n_dev) + fold_seconds(slow, n_dev)))
     capped = planned_seconds([quick, slow], "classify", n_dev, 200, 30.0, cap=9.0)
     assert capped == pytest.approx(FOLDS * fold_seconds(quick, n_dev))
+
+
+def test_no_time_is_kept_for_a_refit_that_cannot_fit_in_the_run():
+    """A winner whose refit on all rows would outlast the whole run is returned as the search
+    fitted it; keeping time for that refit only starved the search (families without a trial)."""
+    from types import SimpleNamespace
+
+    from advisor.search.scheduler import Search
+
+    def stub(refit_s, left_s):
+        return SimpleNamespace(refit_seconds=lambda run: refit_s, likely_winner=lambda ok: "winner", end=time.monotonic() + left_s)
+
+    assert Search.refit_reserve(stub(refit_s=4.0, left_s=20.0), []) == pytest.approx(6.0)
+    assert Search.refit_reserve(stub(refit_s=40.0, left_s=20.0), []) == 0.0

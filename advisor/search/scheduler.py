@@ -102,7 +102,15 @@ class Search(TrialRunner, StudyStore):
         if self.first_trials_done:  # every family's first trial comes before the verdict's folds
             cap = VERDICT_SHARE * (self.end - self.start)
             verdict = min(planned_seconds(ok, self.config.task, len(self.splits.development), len(self.X_valid), self.end - self.start, cap), cap)
-        return scoring + verdict + 1.5 * self.refit_seconds(self.likely_winner(ok)) + 0.5
+        return scoring + verdict + self.refit_reserve(ok) + 0.5
+
+    def refit_reserve(self, ok: list[FamilyRun]) -> float:
+        """Seconds kept for refitting the likely winner on all rows (half again its expected
+        time), or none where that would not fit in what is left of the whole run: such a refit is
+        never made (the search's own model is returned), so keeping time for it would only starve
+        the search, down to families that never got a first trial."""
+        keep = 1.5 * self.refit_seconds(self.likely_winner(ok))
+        return keep if keep < self.end - time.monotonic() else 0.0
 
     def refit_seconds(self, run: FamilyRun | None) -> float:
         """Expected seconds to refit `run`'s best model on all rows (0 when nothing to refit)."""
