@@ -23,6 +23,7 @@ from advisor.judging.ranking import parse_weights, pareto_front, rationale, scor
 from advisor.model.cleaning import wrap
 from advisor.nn.device import parse_device
 from advisor.result import Recommendation, versions
+from advisor.runtime import budget as budget_ctx
 from advisor.runtime.measure import measured, thread_limit
 from advisor.runtime.phases import PhaseClock
 from advisor.runtime.quiet import optuna_warnings_only
@@ -145,7 +146,8 @@ def recommend(
     config = SearchConfig(task=task, seed=seed, max_trials=max_trials, device=device, noise_std=noise_std, storage=optuna_storage, study_prefix=study, prior_scores=guidance, weights=weight_map)
     search = Search(dataset, splits, runs, config, end=end, progress=progress)
     phases = PhaseClock(t0)
-    search.run()
+    with budget_ctx.run_scoring():
+        search.run()
     phases.mark("search")
     interrupted = search.interrupted
     if search.storage_lost:
@@ -158,7 +160,8 @@ def recommend(
     finish_by = t0 + float(budget) + AFTER_SEARCH_SLACK * allowed_overrun(float(budget))
     ok_runs = [r for r in search.runs if r.status == "ok"]
     refit_reserve = search.refit_reserve(ok_runs)
-    judge(search, dataset, config, time.monotonic() if interrupted is not None else end - refit_reserve, float(budget))
+    with budget_ctx.run_scoring():
+        judge(search, dataset, config, time.monotonic() if interrupted is not None else end - refit_reserve, float(budget))
     phases.mark("verdict")
     entries = score_runs(search.runs, task, weight_map, len(dataset.X))
     pareto = pareto_front(entries)
@@ -174,7 +177,8 @@ def recommend(
         refit_needs = refit_s + (best_run.eval_seconds if task in ("generate", "denoise") else 0.0)
         if interrupted is not None or time.monotonic() + refit_needs > finish_by:
             refit_needs = 0.0  # no refit will be made: the test rows may take the time
-        _report_on_test(search, dataset, splits, config, finish_by - refit_needs, entries, run_warnings)
+        with budget_ctx.run_scoring():
+            _report_on_test(search, dataset, splits, config, finish_by - refit_needs, entries, run_warnings)
         phases.mark("test_rows")
         if interrupted is None:
             estimator = _refit(best_run, dataset, config, refit_s, float(budget), finish_by, run_warnings)
@@ -318,7 +322,6 @@ def _refit(run: FamilyRun, dataset, config, estimate: float, budget_s: float, fi
             f"returning the model fitted on {n_fit} search rows"
         )
         return run.best_estimator
-    from advisor.runtime import budget as budget_ctx
     X, y = dataset.X, dataset.y
     rows = _rows_that_fit_in_memory(run, n_all)
     if rows < n_all:
@@ -365,7 +368,6 @@ def _fallback(registry, runs, dataset, config, finish_by: float, run_warnings):
     It fits under the same deadline as everything after the search; a baseline that cannot
     finish in time is given up, and the run says the budget is too small.
     """
-    from advisor.runtime import budget as budget_ctx
     from advisor.runtime.watchdog import TrialTimeout, watchdog
 
     task, prof = config.task, dataset.profile

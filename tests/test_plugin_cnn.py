@@ -210,3 +210,20 @@ def test_check_estimator(name):
     from advisor_plugins.cnn import estimators
 
     check_estimator(getattr(estimators, name)(device="cpu"))
+
+
+def test_the_run_scores_in_float32_and_the_returned_model_predicts_in_float64(monkeypatch):
+    """float64 makes a row's answer independent of its batch, but convolutions in float64 on a
+    CPU are several times slower: the run's own scoring uses float32, the user's model float64."""
+    from advisor_plugins.cnn.estimators import CNNClassifier
+
+    X, y = bars(n=60, seed=0)
+    cnn = CNNClassifier(image_shape=(10, 10), **SMALL).fit(image_frame(X), y)
+    seen = []
+    original = torch.nn.Conv2d.forward
+    monkeypatch.setattr(torch.nn.Conv2d, "forward", lambda self, x: (seen.append(x.dtype), original(self, x))[1])
+    outside = cnn.predict_proba(image_frame(X))
+    with budget.run_scoring():
+        inside = cnn.predict_proba(image_frame(X))
+    assert seen[0] == torch.float64 and seen[-1] == torch.float32
+    np.testing.assert_allclose(inside, outside, atol=1e-4)

@@ -21,6 +21,25 @@ _deadline: ContextVar[float | None] = ContextVar("advisor_deadline", default=Non
 _trial: ContextVar[object | None] = ContextVar("advisor_trial", default=None)
 _repeatable: ContextVar[bool] = ContextVar("advisor_repeatable", default=False)
 _curves: ContextVar[list | None] = ContextVar("advisor_curves", default=None)
+_run_scoring: ContextVar[bool] = ContextVar("advisor_run_scoring", default=False)
+
+
+@contextmanager
+def run_scoring():
+    """The run's own scoring (trials, the verdict, the test rows): torch families may predict in
+    float32 there. The model a run returns predicts in float64 on a CPU, so that a row's answer
+    does not depend on the batch it came in (float32 kernels change with the batch size in the
+    last bits); a score does not care, and float64 convolutions on a CPU are several times slower
+    (1,000 28x28 images: 3 s against 0.5 s), enough to fail an image family's first trial."""
+    token = _run_scoring.set(True)
+    try:
+        yield
+    finally:
+        _run_scoring.reset(token)
+
+
+def in_run_scoring() -> bool:
+    return _run_scoring.get()
 
 
 @contextmanager
