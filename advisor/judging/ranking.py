@@ -356,4 +356,5 @@ def _metric_text(entry: dict, task: str) -> str:
         if "probe_accuracy" in m:
             return f"{m['probe_accuracy']:.3f} (linear-probe accuracy; raw features {m.get('raw_probe_accuracy', float('nan')):.3f})"
         return f"{m.get('label_free_score', 0):.3f} (label-free: view retrieval {m.get('retrieval', float('nan')):.3f}, effective rank {m.get('effective_rank', float('nan')):.1f})"
-    return f"{m.get('psnr_gain', 0):.2f} dB PSNR gain ({m.get('psnr_noisy', 0):.2f} -> {m.get('psnr', 0):.2f} dB)"
+    return (f"{entry['criteria']['fidelity']:.3f} ({m.get('psnr_gain', 0):.2f} dB PSNR gain, "
+            f"{m.get('psnr_noisy', 0):.2f} -> {m.get('psnr', 0):.2f} dB)")
