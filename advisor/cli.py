@@ -82,6 +82,10 @@ def recommend(data, task, target, budget, weights, prefer, families, exclude, se
     if budget == 0:
         if save_model:
             raise InputError("--save-model needs a trained model: --budget 0 trains nothing (give a budget in seconds)")
+        if device not in ("auto", "cpu"):  # nothing runs on it, but a device that is not there is still a mistake
+            from advisor.nn.device import resolve_device
+
+            resolve_device(device)
         from advisor.judging.prior_advice import prior_recommendation
 
         rec = prior_recommendation(data, task, target=target, weights=weights, prefer=prefer, families=families, exclude=exclude,

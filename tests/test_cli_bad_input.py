@@ -249,3 +249,11 @@ def test_a_report_of_a_cut_result_document_is_refused(tmp_path):
     doc = _write(tmp_path, "cut.json", '{"task": "classify", "recommendation": "linear", "ranking": [], "rationale": [], "profile": {}}')
     result = CliRunner().invoke(main, ["report", doc, "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2 and "missing budget_s" in result.output, result.output
+
+
+def test_a_gpu_that_is_not_there_is_refused_even_when_nothing_trains(tmp_path, classic_only):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible here")
+    result = CliRunner().invoke(main, ["recommend", _table(tmp_path, _base()), "--task", "classify", "--target", "y", "--budget", "0", "--device", "cuda:0"])
+    assert result.exit_code == 2 and "sees no CUDA GPU" in result.output, result.output

@@ -112,3 +112,12 @@ def test_profile_never_crashes_on_odd_frames(columns):
         return  # a documented, one-line error
     json.dumps(prof.to_dict(), default=str)
     assert prof.n_rows == 3
+
+
+def test_the_profile_marks_a_constant_column_as_a_run_does():
+    import advisor
+
+    frame = pd.DataFrame({"a": np.arange(30.0), "k": 7, "y": ["p", "q"] * 15})
+    roles = {c.name: c.role for c in advisor.profile(frame, target="y", task="classify").columns}
+    assert roles == {"a": "feature", "k": "ignored", "y": "target"}
+    assert {c.name: c.role for c in advisor.profile(frame, target="y", task="detect").columns}["k"] == "feature"

@@ -120,7 +120,7 @@ def prepare(
                     c.role, c.note = "ignored", "not numeric; denoise ignores it"
             features = profile.features
             profile.n_features = len(features)
-    constants = _drop_constants(profile, development, task, warnings)
+    constants = drop_constants(profile, development, task, warnings)
     features = profile.features
     if not features:
         if task == "denoise" and any(c.note == "not numeric; denoise ignores it" for c in profile.columns):
@@ -238,7 +238,7 @@ def _uniform_labels(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.
     return frame, inferred
 
 
-def _drop_constants(profile: Profile, rows: pd.DataFrame, task: str, warnings: list[str]) -> dict:
+def drop_constants(profile: Profile, rows: pd.DataFrame, task: str, warnings: list[str]) -> dict:
     """Leave out feature columns that hold one value in every row, and return those values.
 
     Such a column teaches a model nothing; generated rows get it back with its one value. A

@@ -29,12 +29,14 @@ def parse_shape(image_shape) -> tuple[int, ...] | None:
 
 def profile(data, *, target: str | None = None, task: str | None = None, image_shape=None, sequence: bool = False, seed: int = 0) -> Profile:
     """Profile a dataset without training anything."""
+    from advisor.data.preparation import drop_constants
     from advisor.data.profiling import profile_frame
 
     table = read_table(data, target)
     tgt = target if isinstance(target, str) else table.target
     prof = profile_frame(table.frame, tgt, task=task, image_shape=parse_shape(image_shape) or table.image_shape, sequence=sequence, seed=seed,
                          named_columns=table.named_columns)
+    drop_constants(prof, table.frame, task, [])  # as a run would: a column with one value teaches nothing
     prof.warnings = table.warnings + prof.warnings
     return prof
 
