@@ -192,7 +192,8 @@ def recommend(
     elif interrupted is not None:
         raise interrupted
     else:
-        best_name, estimator = _fallback(registry, runs, dataset, config, finish_by, run_warnings)
+        hard_stop = finish_by + 0.5 * (1 - AFTER_SEARCH_SLACK) * allowed_overrun(float(budget))
+        best_name, estimator = _fallback(registry, runs, dataset, config, hard_stop, run_warnings)
         phases.mark("fallback")
     lines = rationale(entries, task, prof, weight_map, pareto)
     advice = budget_advice(search.runs, float(budget), search)
@@ -365,8 +366,9 @@ def _rows_that_fit_in_memory(run: FamilyRun, n_all: int) -> int:
 def _fallback(registry, runs, dataset, config, finish_by: float, run_warnings):
     """The cheapest baseline, untuned, when no family finished a trial in time.
 
-    It fits under the same deadline as everything after the search; a baseline that cannot
-    finish in time is given up, and the run says the budget is too small.
+    It may run until `finish_by`, the refit's hard stop inside the budget rule's slack (a
+    baseline fits in a fraction of a second, and a run without any model helps nobody); a
+    baseline that cannot finish by then is given up, and the run says the budget is too small.
     """
     from advisor.runtime.watchdog import TrialTimeout, watchdog
 
