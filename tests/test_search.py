@@ -182,3 +182,12 @@ def test_no_time_is_kept_for_a_refit_that_cannot_fit_in_the_run():
 
     assert Search.refit_reserve(stub(refit_s=4.0, left_s=20.0), []) == pytest.approx(6.0)
     assert Search.refit_reserve(stub(refit_s=40.0, left_s=20.0), []) == 0.0
+
+
+def test_a_repeatable_run_cross_validates_a_set_number_of_times(classic_only, mixed_frame):
+    """With --max-trials the repeats of cross-validation (and so the tuned decision rule) are a
+    count, not what the machine's speed allowed: two fits give the same model."""
+    for seconds in (5, 30):
+        rec = advisor.recommend(mixed_frame, "classify", target="label", budget=seconds, max_trials=1, families=["linear"])
+        entry = next(e for e in rec.ranking_entries if e["family"] == "linear")
+        assert entry["selection"] == "5-fold cross-validation, 2 repeats", entry["selection"]

@@ -78,8 +78,8 @@ def cross_validate(run, X, y, task: str, *, seed: int, device: str, fold_seconds
     has_std = task == "regress"
     done = 0
     for r, plan in enumerate(plans):
-        if r > 0 and time.monotonic() + len(plan) * fold_seconds > stop_at:
-            break  # a further repeat would not finish: keep the complete ones
+        if r > 0 and not repeatable and time.monotonic() + len(plan) * fold_seconds > stop_at:
+            break  # a further repeat would not finish: keep the complete ones (a repeatable run runs them all, or fails)
         for f, (train, test) in enumerate(plan):
             if time.monotonic() + fold_seconds > stop_at + 0.5 * fold_seconds:
                 return None

@@ -25,6 +25,7 @@ from advisor.runtime.watchdog import TrialTimeout, watchdog
 PREDICTION_TASKS = ("classify", "regress")
 RESCORED_TASKS = ("generate", "detect", "denoise", "embed")
 CV_BUDGET_SHARE = 0.1  # repeats are added while one family's folds cost less than this share
+REPEATABLE_REPEATS = 2  # repeats of a repeatable run (--max-trials): a count, not what the clock allows
 FORECAST_SHARE = 0.15  # at most this share of the budget goes to scoring checkpoints
 MAX_CHECKPOINTS = 3  # earlier checkpoints scored besides the last one
 
@@ -109,7 +110,10 @@ def _cross_validated(run, X_dev, y_dev, task, config, stop_at, budget_s, n_dev) 
     one_repeat = FOLDS * per_fold
     if time.monotonic() + one_repeat > stop_at:
         return None
-    repeats = 3 if 3 * one_repeat < CV_BUDGET_SHARE * budget_s else 2 if 2 * one_repeat < CV_BUDGET_SHARE * budget_s else 1
+    if config.max_trials is not None:  # a repeatable run: the machine's speed must not pick the repeats (and the decision rule)
+        repeats = REPEATABLE_REPEATS
+    else:
+        repeats = 3 if 3 * one_repeat < CV_BUDGET_SHARE * budget_s else 2 if 2 * one_repeat < CV_BUDGET_SHARE * budget_s else 1
     oof = cross_validate(run, X_dev, y_dev, task, seed=config.seed, device=config.device, fold_seconds=per_fold,
                          stop_at=stop_at, repeats=repeats, repeatable=config.max_trials is not None)
     return None if oof is None else from_out_of_fold(task, oof, config.seed)
