@@ -203,15 +203,18 @@ def test_a_gzip_compressed_csv_is_read(tmp_path, classic_only):
     assert result.exit_code == 0 and '"n_rows": 60' in result.output, result.output
 
 
-@pytest.fixture
-def image_models(tmp_path, classic_only):
-    """A classifier and a denoiser saved after training on 4x4 images."""
-    data = _npz(tmp_path)
+@pytest.fixture(scope="module")
+def image_models(tmp_path_factory):
+    """A classifier and a denoiser saved after training on 4x4 images (once for the module)."""
+    folder = tmp_path_factory.mktemp("image_models")
+    data = _npz(folder)
     saved = {}
-    for task, extra in (("classify", []), ("denoise", [])):
-        saved[task] = str(tmp_path / f"{task}.skops")
-        result = CliRunner().invoke(main, ["recommend", data, "--task", task, "--budget", "5", "--no-storage", "-q", "--save-model", saved[task], *extra])
-        assert result.exit_code == 0, result.output
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ADVISOR_LOAD_PLUGINS", "classic")
+        for task in ("classify", "denoise"):
+            saved[task] = str(folder / f"{task}.skops")
+            result = CliRunner().invoke(main, ["recommend", data, "--task", task, "--budget", "5", "--no-storage", "-q", "--save-model", saved[task]])
+            assert result.exit_code == 0, result.output
     return data, saved
 
 
