@@ -21,7 +21,7 @@ from advisor.judging.judge import budget_advice, decided, judge, selection_proto
 from advisor.judging.prior_advice import compare, guidance_enabled, prior_recommendation, prior_scores
 from advisor.judging.ranking import parse_weights, pareto_front, rationale, score_runs
 from advisor.model.cleaning import wrap
-from advisor.nn.device import parse_device
+from advisor.nn.device import parse_device, resolve_device
 from advisor.result import Recommendation, versions
 from advisor.runtime import budget as budget_ctx
 from advisor.runtime.measure import measured, thread_limit
@@ -40,6 +40,11 @@ AFTER_SEARCH_SLACK = 0.3
 def allowed_overrun(budget_s: float) -> float:
     """The budget rule: a run may end at most this many seconds after its budget."""
     return max(5.0, 0.1 * budget_s)
+
+
+def hard_stop(finish_by: float, budget_s: float) -> float:
+    """When a fit after the search (refit, baseline) is stopped: half the slack left past `finish_by`."""
+    return finish_by + 0.5 * (1 - AFTER_SEARCH_SLACK) * allowed_overrun(budget_s)
 
 
 @optuna_warnings_only()
@@ -82,8 +87,6 @@ def recommend(
         raise InputError(f"--budget must be a positive number of seconds, got {budget!r}")
     device = parse_device(device)
     if device != "auto" and device != "cpu":
-        from advisor.nn.device import resolve_device
-
         device = resolve_device(device)
     noise_given = noise_std is not None
     noise_std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
@@ -192,8 +195,7 @@ def recommend(
     elif interrupted is not None:
         raise interrupted
     else:
-        hard_stop = finish_by + 0.5 * (1 - AFTER_SEARCH_SLACK) * allowed_overrun(float(budget))
-        best_name, estimator = _fallback(registry, runs, dataset, config, hard_stop, run_warnings)
+        best_name, estimator = _fallback(registry, runs, dataset, config, hard_stop(finish_by, float(budget)), run_warnings)
         phases.mark("fallback")
     lines = rationale(entries, task, prof, weight_map, pareto)
     advice = budget_advice(search.runs, float(budget), search)
@@ -338,9 +340,8 @@ def _refit(run: FamilyRun, dataset, config, estimate: float, budget_s: float, fi
     from advisor.runtime.watchdog import TrialTimeout, watchdog
 
     est = configure_estimator(clone(run.best_estimator), seed=config.seed, device=config.device)
-    hard_stop = finish_by + 0.5 * (1 - AFTER_SEARCH_SLACK) * allowed_overrun(budget_s)
     try:
-        with watchdog(max(hard_stop - time.monotonic(), 0.5), f"refit of {run.name}"):
+        with watchdog(max(hard_stop(finish_by, budget_s) - time.monotonic(), 0.5), f"refit of {run.name}"):
             with budget_ctx.fit_scope(stop_at, repeatable=config.max_trials is not None), thread_limit(n_all):
                 _, seconds, _ = measured(fit_estimator, est, config.task, X, y)
     except TrialTimeout:
@@ -392,8 +393,7 @@ def _fallback(registry, runs, dataset, config, finish_by: float, run_warnings):
             continue
         run_warnings.append(f"budget too small for a search: returning the untuned baseline {run.name}")
         return run.name, est
-    # Every family failed on this data or ran out of budget, and no baseline fitted: what the user
-    # can change (the budget, the data), so a one-line error with each family's reason.
+    # Every family failed or ran out of budget, and no baseline fitted: the user's to change.
     tried = [r for r in runs if r.status != "unsupported"] or runs
     raise InputError(f"no family produced a model for {task} within the budget: "
                      + "; ".join(f"{r.name}: {r.reason or r.status}" for r in tried))

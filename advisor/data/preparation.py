@@ -174,10 +174,11 @@ def _clean_target(frame: pd.DataFrame, target: str, task: str, warnings: list[st
         frame, y = _uniform_labels(frame, target)
         counts = y.value_counts()
         numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
-        if numeric and (len(counts) > 100 or (len(counts) > 10 and (counts < 2).sum() > len(counts) / 2)):
+        mostly_single = len(counts) > 10 and (counts < 2).sum() > len(counts) / 2
+        if numeric and (len(counts) > 100 or mostly_single):
             raise InputError(f"target {target!r} has {len(counts)} distinct numbers, most of them in a single row; "
                              f"did you mean --task regress (or is it an ID)?")
-        if len(counts) > 10 and (counts < 2).sum() > len(counts) / 2:
+        if mostly_single:
             raise InputError(f"target {target!r} has {len(counts)} classes, most of them in a single row: nothing to learn per class")
         if pd.api.types.is_float_dtype(y) and not np.all(np.mod(y.to_numpy(dtype=float), 1) == 0):
             # scikit-learn takes numbers with fractions for a continuous target, not for labels

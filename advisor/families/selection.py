@@ -43,6 +43,8 @@ def profile(data, *, target: str | None = None, task: str | None = None, image_s
 
 def select(registry, task: str, families, exclude) -> list[str]:
     known = sorted(registry.families)
+    if isinstance(families, str) and not families.strip():
+        raise InputError("--families is empty; name at least one family (see `advisor families`)")
     chosen = list(known)
     if families:
         wanted = [f.strip() for f in (families.split(",") if isinstance(families, str) else families) if f.strip()]
@@ -58,8 +60,6 @@ def select(registry, task: str, families, exclude) -> list[str]:
         chosen = [f for f in chosen if f not in dropped]
     if (families or exclude) and not chosen:
         raise InputError("--families and --exclude leave no family to try")
-    if families is not None and not families and not isinstance(families, (list, tuple)):
-        raise InputError("--families is empty; name at least one family (see `advisor families`)")
     return chosen
 
 
